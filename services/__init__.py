@@ -1,0 +1,1 @@
+"""TradeSage domain services: one grpc.aio server per domain, sharing `services.runtime`."""

@@ -1,0 +1,1 @@
+"""Shared runtime of every service: config, logging, errors, interceptors, stores, bootstrap."""

@@ -1,0 +1,68 @@
+"""Service configuration from the environment, failing fast on what is missing.
+
+Variables (the supervisor sets them in the embedded default):
+  TRADESAGE_LISTEN           address the app binds; loopback only, its sidecar fronts it
+  TRADESAGE_MESH_OUTBOUND    the app's own sidecar outbound listener, for calls to peers
+  DATABASE_URL, REDIS_URL    the stores (required by services that use them)
+  TRADESAGE_GRACE_SECONDS    how long in-flight calls may finish on SIGTERM (default 10)
+  TRADESAGE_LOG_LEVEL        logging level (default INFO)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+class ConfigError(RuntimeError):
+    """A required setting is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """What every service process needs to start."""
+
+    service: str
+    listen: str
+    mesh_outbound: str
+    database_url: str
+    redis_url: str
+    grace_seconds: float
+    log_level: str
+
+    @classmethod
+    def from_env(
+        cls,
+        service: str,
+        *,
+        needs_database: bool,
+        needs_redis: bool,
+        env: Mapping[str, str] | None = None,
+    ) -> ServiceConfig:
+        """Read the settings of `service`, raising ConfigError naming any that are missing."""
+        env = os.environ if env is None else env
+        missing = [
+            name
+            for name, needed in (
+                ("TRADESAGE_LISTEN", True),
+                ("DATABASE_URL", needs_database),
+                ("REDIS_URL", needs_redis),
+            )
+            if needed and not env.get(name)
+        ]
+        if missing:
+            raise ConfigError(f"{service}: missing environment variables: {', '.join(missing)}")
+        try:
+            grace = float(env.get("TRADESAGE_GRACE_SECONDS", "10"))
+        except ValueError as error:
+            raise ConfigError(f"TRADESAGE_GRACE_SECONDS is not a number: {error}") from None
+        return cls(
+            service=service,
+            listen=env["TRADESAGE_LISTEN"],
+            mesh_outbound=env.get("TRADESAGE_MESH_OUTBOUND", ""),
+            database_url=env.get("DATABASE_URL", ""),
+            redis_url=env.get("REDIS_URL", ""),
+            grace_seconds=grace,
+            log_level=env.get("TRADESAGE_LOG_LEVEL", "INFO").upper(),
+        )

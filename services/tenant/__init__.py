@@ -1,0 +1,1 @@
+"""Tenant service: the tenants of the platform and their plans."""

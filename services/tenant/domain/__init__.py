@@ -1,0 +1,1 @@
+"""Tenant domain: plain Python, no gRPC."""
