@@ -8,6 +8,7 @@ reverse so that traffic drains before the servers behind it go away.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import logging
 import os
@@ -18,6 +19,7 @@ import urllib.request
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -67,6 +69,7 @@ class Mesh:
     _children: dict[str, ChildProcess] = field(default_factory=dict)
     _postgres: EmbeddedPostgres | None = None
     _valkey: EmbeddedValkey | None = None
+    _lock_file: IO[str] | None = None
 
     @property
     def edge_url(self) -> str:
@@ -84,6 +87,7 @@ class Mesh:
 
     async def _start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock_data_dir()
         self.pki = ensure_pki(self.data_dir / "pki", (*self.topology.names, EDGE),
                               self.topology.trust_domain)
         await self._start_stores()
@@ -111,6 +115,19 @@ class Mesh:
         if self._postgres is not None:
             await asyncio.to_thread(self._postgres.stop)
             self._set_state("postgres", "stopped")
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+
+    def _lock_data_dir(self) -> None:
+        # Two runs on one data directory would stop each other's stores: refuse the second.
+        self._lock_file = (self.data_dir / ".lock").open("w")
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock_file.close()
+            self._lock_file = None
+            raise RuntimeError(f"another TradeSage run is using {self.data_dir}") from None
 
     def pids(self) -> list[int]:
         """Return the pids of every process this mesh started (for leak checks)."""

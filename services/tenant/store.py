@@ -7,8 +7,7 @@ from datetime import datetime
 
 import asyncpg
 
-from services.runtime.errors import NotFound
-from services.tenant.domain.tenant import NewTenant, Plan, State, Tenant
+from services.tenant.domain.tenant import NewTenant, Plan, State, Tenant, tenant_not_found
 
 _COLUMNS = "id, display_name, plan, state, create_time, update_time"
 
@@ -37,8 +36,7 @@ class TenantStore:
         row = await self._pool.fetchrow(
             f"SELECT {_COLUMNS} FROM platform.tenants WHERE id = $1", uuid.UUID(tenant_id))
         if row is None:
-            raise NotFound(f"tenant {tenant_id} does not exist", reason="TENANT_NOT_FOUND",
-                           metadata={"tenantId": tenant_id})
+            raise tenant_not_found(tenant_id)
         return _tenant(row)
 
     async def list(self, limit: int, after: tuple[datetime, str] | None) -> list[Tenant]:

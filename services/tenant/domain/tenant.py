@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from services.runtime.errors import FieldViolation, NotFound, require
+from services.runtime.names import resource_id, uuid_or_none
 
 MAX_DISPLAY_NAME = 100
 
@@ -66,12 +66,15 @@ def new_tenant(display_name: str, plan: Plan | None, request_id: str) -> NewTena
 
 
 def parse_tenant_name(name: str) -> str:
-    """Return the id in a resource name `tenants/{id}`, or fail with NOT_FOUND / bad name."""
-    prefix, _, tenant_id = name.partition("/")
-    require([FieldViolation("name", "must look like tenants/{id}")]
-            if prefix != "tenants" or not tenant_id else [])
-    try:
-        return str(uuid.UUID(tenant_id))
-    except ValueError:
-        raise NotFound(f"tenant {tenant_id} does not exist", reason="TENANT_NOT_FOUND",
-                       metadata={"tenantId": tenant_id}) from None
+    """Return the id in a resource name `tenants/{id}`; ids that cannot exist are NOT_FOUND."""
+    tenant_id = resource_id(name, "tenants")
+    canonical = uuid_or_none(tenant_id)
+    if canonical is None:
+        raise tenant_not_found(tenant_id)
+    return canonical
+
+
+def tenant_not_found(tenant_id: str) -> NotFound:
+    """Return the error for a tenant that does not exist."""
+    return NotFound(f"tenant {tenant_id} does not exist", reason="TENANT_NOT_FOUND",
+                    metadata={"tenantId": tenant_id})

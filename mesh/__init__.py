@@ -1,0 +1,1 @@
+"""Run-time infrastructure for the TradeSage mesh."""

@@ -1,0 +1,1 @@
+"""Auth service: registration, password login, and (issue 3) tokens."""

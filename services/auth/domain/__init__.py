@@ -1,0 +1,1 @@
+"""Auth domain: plain Python, no gRPC."""

@@ -1,0 +1,1 @@
+"""Market data service: instruments, quotes, and live price streams."""

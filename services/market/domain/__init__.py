@@ -1,0 +1,1 @@
+"""Market domain: plain Python, no gRPC."""

@@ -1,0 +1,1 @@
+"""Session service: signed-in devices, kept in Redis with a sliding TTL."""

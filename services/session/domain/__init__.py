@@ -1,0 +1,1 @@
+"""Session domain: plain Python, no gRPC."""

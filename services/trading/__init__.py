@@ -1,0 +1,1 @@
+"""Trading service: portfolios, orders, execution, positions and P&L."""

@@ -1,0 +1,1 @@
+"""Trading domain: plain Python, no gRPC."""

@@ -1,0 +1,1 @@
+"""User service: profiles, preferences, activity and permissions of a tenant's users."""

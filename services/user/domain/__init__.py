@@ -1,0 +1,1 @@
+"""User domain: plain Python, no gRPC."""

@@ -1,0 +1,23 @@
+"""UserService: thin async adapters from RPCs to the user store."""
+
+from __future__ import annotations
+
+import grpc
+from tradesage.user.v1 import user_service_pb2 as api
+from tradesage.user.v1 import user_service_pb2_grpc as api_grpc
+
+from services.user.converters import user_to_proto
+from services.user.domain.user import parse_user_name
+from services.user.store import UserStore
+
+
+class UserServicer(api_grpc.UserServiceServicer):
+    """Serve user profiles; methods not overridden here answer UNIMPLEMENTED."""
+
+    def __init__(self, store: UserStore) -> None:
+        self._store = store
+
+    async def GetUser(self, request: api.GetUserRequest,
+                      context: grpc.aio.ServicerContext) -> api.GetUserResponse:
+        user = await self._store.get(parse_user_name(request.name))
+        return api.GetUserResponse(user=user_to_proto(user))

