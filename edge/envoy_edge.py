@@ -38,6 +38,7 @@ def edge_config(topology: Topology, plan: PortPlan, pki: Pki,
         _route_config(topology, descriptor_set),
         _http_filters(topology, descriptor_set),
         use_remote_address=True,
+        always_set_request_id_in_response=True,
         local_reply_config={"mappers": [_local_reply_mapper(status, code)
                                         for status, code in _LOCAL_REPLY_CODES.items()]},
         common_http_protocol_options={"idle_timeout": "300s"},
@@ -63,7 +64,16 @@ def edge_config(topology: Topology, plan: PortPlan, pki: Pki,
 def _route_config(topology: Topology, descriptor_set: Path) -> ec.Config:
     grpc_only = [{"name": "content-type", "string_match": {"prefix": "application/grpc"}}]
     retry_policy = ec.retry_policy(topology.defaults["retries"])
+    options = {"name": ":method", "string_match": {"exact": "OPTIONS"}}
     routes: list[ec.Config] = [{
+        # The CORS filter answers preflights itself, but only on a route with a cluster.
+        "match": {"prefix": "/", "headers": [
+            options, {"name": "access-control-request-method", "present_match": True}]},
+        "route": {"cluster": f"service_{topology.services[0].name}"},
+    }, {
+        "match": {"prefix": "/", "headers": [options]},
+        "direct_response": {"status": 405},
+    }, {
         "match": {"path": OPENAPI_PATH},
         "direct_response": {"status": 200, "body": {"filename": str(OPENAPI_DOCUMENT)}},
         "response_headers_to_add": [

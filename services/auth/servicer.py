@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import grpc
+from tradesage.auth.v1 import auth_resources_pb2 as resources_pb2
 from tradesage.auth.v1 import auth_service_pb2 as api
 from tradesage.auth.v1 import auth_service_pb2_grpc as api_grpc
 from tradesage.session.v1 import session_service_pb2 as session_api
@@ -14,6 +15,7 @@ from services.auth.domain import passwords
 from services.auth.domain.registration import validate_registration
 from services.auth.store import Account, AccountStore
 from services.runtime.errors import Unauthenticated
+from services.runtime.identity import require_identity
 from services.runtime.peers import Peers, call_metadata, peer_error
 
 
@@ -47,6 +49,17 @@ class AuthServicer(api_grpc.AuthServiceServicer):
             raise peer_error(error) from None
         return api.LoginResponse(
             session_id=reply.session.id, user_id=account.user_id, token_type="Bearer")
+
+    async def GetMe(self, request: api.GetMeRequest,
+                    context: grpc.aio.ServicerContext) -> api.GetMeResponse:
+        caller = require_identity()
+        profile = await self._store.profile(caller.user_id, caller.tenant_id)
+        if profile is None:
+            raise Unauthenticated("the signed-in user no longer exists", reason="USER_GONE")
+        return api.GetMeResponse(principal=resources_pb2.Principal(
+            user_id=caller.user_id, tenant_id=caller.tenant_id, session_id=caller.session_id,
+            email=str(profile["email"]), display_name=str(profile["display_name"]),
+            roles=list(profile["roles"]), email_verified=bool(profile["email_verified"])))
 
     async def _authenticate(self, tenant_id: str, email: str, password: str) -> Account:
         account = await self._store.find(tenant_id, email)

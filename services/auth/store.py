@@ -68,6 +68,13 @@ class AccountStore:
         return Account(str(row["id"]), str(row["tenant_id"]), row["password_hash"],
                        tuple(row["roles"]))
 
+    async def profile(self, user_id: str, tenant_id: str) -> dict[str, object] | None:
+        """Return the user's email, name, roles and verification state within its tenant."""
+        row = await self._pool.fetchrow(
+            """SELECT email, display_name, roles, email_verified FROM platform.users
+               WHERE id = $1 AND tenant_id = $2""", uuid.UUID(user_id), uuid.UUID(tenant_id))
+        return dict(row) if row else None
+
     async def replace_hash(self, user_id: str, password_hash: str) -> None:
         """Store a re-computed hash (after a change of hashing parameters)."""
         await self._pool.execute(
