@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install generate check-generated lint breaking run test test-unit bench bench-mesh clean
+.PHONY: help install generate check-generated lint breaking run test test-unit bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -40,10 +40,12 @@ test: install ## Run every test (unit, integration through the mesh, end-to-end 
 test-unit: install ## Run the unit tests only
 	$(PY) -m pytest -q tests/unit
 
-bench: bench-mesh ## Run every benchmark
+BENCHES := $(patsubst bench/bench_%.py,%,$(wildcard bench/bench_*.py))
 
-bench-mesh: install ## Unary RPC throughput and latency: direct, through sidecars, through the edge
-	$(PY) bench/mesh.py
+bench: $(addprefix bench-,$(BENCHES)) ## Run every benchmark (each prints a JSON last line)
+
+bench-%: install ## Run one benchmark, e.g. `make bench-mesh`
+	$(PY) bench/bench_$*.py
 
 clean: ## Remove the data directory of `make run` (.tradesage/)
 	rm -rf .tradesage

@@ -14,7 +14,7 @@ from mesh.descriptors import DESCRIPTOR_SET, streaming_paths
 from mesh.pki import Pki
 from mesh.plan import PortPlan
 from mesh.topology import EDGE, Topology
-from services.runtime.identity import IDENTITY_KEYS
+from services.runtime.identity import CLIENT_IP_KEY, EDGE_SET_KEYS
 
 ERROR_SHAPE_LUA = Path(__file__).with_name("error_shape.lua")
 OPENAPI_DOCUMENT = DESCRIPTOR_SET.with_name("openapi.json")
@@ -87,6 +87,10 @@ def _route_config(topology: Topology, descriptor_set: Path) -> ec.Config:
     return {
         "name": "edge",
         "max_direct_response_body_size_bytes": 4 * 1024 * 1024,
+        "request_headers_to_add": [{
+            "header": {"key": CLIENT_IP_KEY, "value": "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%"},
+            "append_action": "OVERWRITE_IF_EXISTS_OR_ADD",
+        }],
         "virtual_hosts": [{
             "name": "api",
             "domains": ["*"],
@@ -117,7 +121,7 @@ def _strip_identity_headers() -> ec.Config:
         "typed_config": {
             "@type": "type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3."
                      "HeaderMutation",
-            "mutations": {"request_mutations": [{"remove": key} for key in IDENTITY_KEYS]},
+            "mutations": {"request_mutations": [{"remove": key} for key in EDGE_SET_KEYS]},
         },
     }
 

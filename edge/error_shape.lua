@@ -18,8 +18,9 @@ local function is_grpc(headers)
 end
 
 local function replace_body(handle, body)
-  local headers = handle:headers()
   handle:body():setBytes(body)
+  -- Buffering the body invalidates header handles taken before it: take a fresh one.
+  local headers = handle:headers()
   headers:replace("content-type", "application/json")
   headers:replace("content-length", tostring(#body))
 end

@@ -151,9 +151,15 @@ def bootstrap(node: str, listeners: list[Config], clusters: list[Config],
         "node": {"id": node, "cluster": node},
         "admin": {"address": socket_address(*admin)},
         "static_resources": {"listeners": listeners, "clusters": clusters},
-        "layered_runtime": {"layers": [{"name": "static", "static_layer": {
-            # Envoy's default of unlimited downstream connections is a foot-gun.
-            "overload.global_downstream_max_connections": 50000}}]},
+        # Envoy's default of unlimited downstream connections is a foot-gun.
+        "overload_manager": {"resource_monitors": [{
+            "name": "envoy.resource_monitors.global_downstream_max_connections",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.resource_monitors."
+                         "downstream_connections.v3.DownstreamConnectionsConfig",
+                "max_active_downstream_connections": 50000,
+            },
+        }]},
     }
 
 

@@ -15,7 +15,7 @@ from services.auth.domain import passwords
 from services.auth.domain.registration import validate_registration
 from services.auth.store import Account, AccountStore
 from services.runtime.errors import Unauthenticated
-from services.runtime.identity import require_identity
+from services.runtime.identity import CLIENT_IP_KEY, require_identity
 from services.runtime.peers import Peers, call_metadata, peer_error
 
 
@@ -74,6 +74,4 @@ class AuthServicer(api_grpc.AuthServiceServicer):
 
 
 def _client_ip(metadata: dict[str, str | bytes]) -> str:
-    # The edge appends the address it saw to x-forwarded-for; earlier entries are client-sent.
-    forwarded = str(metadata.get("x-forwarded-for", ""))
-    return forwarded.rsplit(",", 1)[-1].strip()
+    return str(metadata.get(CLIENT_IP_KEY, ""))

@@ -10,6 +10,7 @@ Variables (the supervisor sets them in the embedded default):
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -53,10 +54,7 @@ class ServiceConfig:
         ]
         if missing:
             raise ConfigError(f"{service}: missing environment variables: {', '.join(missing)}")
-        try:
-            grace = float(env.get("TRADESAGE_GRACE_SECONDS", "10"))
-        except ValueError as error:
-            raise ConfigError(f"TRADESAGE_GRACE_SECONDS is not a number: {error}") from None
+        grace = _seconds(env.get("TRADESAGE_GRACE_SECONDS", "10"), "TRADESAGE_GRACE_SECONDS")
         return cls(
             service=service,
             listen=env["TRADESAGE_LISTEN"],
@@ -66,3 +64,13 @@ class ServiceConfig:
             grace_seconds=grace,
             log_level=env.get("TRADESAGE_LOG_LEVEL", "INFO").upper(),
         )
+
+
+def _seconds(raw: str, name: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise ConfigError(f"{name} must be a non-negative number of seconds, not {raw!r}")
+    return value

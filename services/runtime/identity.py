@@ -18,7 +18,11 @@ TENANT_ID_KEY = "x-tradesage-tenant-id"
 ROLES_KEY = "x-tradesage-roles"
 SESSION_ID_KEY = "x-tradesage-session-id"
 REQUEST_ID_KEY = "x-request-id"
+# The address the edge saw the client connect from (set by the edge, never by clients).
+CLIENT_IP_KEY = "x-tradesage-client-ip"
 IDENTITY_KEYS = (USER_ID_KEY, TENANT_ID_KEY, ROLES_KEY, SESSION_ID_KEY)
+# Every header only the edge may set; it removes any a client sends.
+EDGE_SET_KEYS = (*IDENTITY_KEYS, CLIENT_IP_KEY)
 
 
 @dataclass(frozen=True)

@@ -98,7 +98,12 @@ def _failure_for(error: Exception, method: str) -> RpcFailure:
 
 def _log_call(method: str, context: grpc.aio.ServicerContext, started: float) -> None:
     code = context.code() if hasattr(context, "code") else None
-    log.info(
+    # Sidecars already write an access log line per call; the app adds detail for failures.
+    level = logging.DEBUG if code in (None, grpc.StatusCode.OK) else logging.INFO
+    if not log.isEnabledFor(level):
+        return
+    log.log(
+        level,
         "rpc",
         extra={
             "method": method,

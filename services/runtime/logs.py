@@ -9,7 +9,8 @@ import sys
 from pythonjsonlogger.json import JsonFormatter
 
 # Any log field whose name looks like one of these is masked, whatever logged it.
-_SECRET_FIELD = re.compile(r"password|secret|token|authorization|cookie|totp|key", re.IGNORECASE)
+_SECRET_FIELD = re.compile(
+    r"pass(word|wd)|pwd|secret|token|authorization|cookie|credential|totp|key", re.IGNORECASE)
 _STANDARD_FIELDS = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
     "message", "asctime", "taskName"}
 

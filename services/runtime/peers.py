@@ -11,7 +11,7 @@ import grpc
 from google.rpc import error_details_pb2, status_pb2
 
 from services.runtime import identity
-from services.runtime.errors import DomainError, Unavailable
+from services.runtime.errors import DomainError, FieldViolation, Unavailable
 
 
 class Peers:
@@ -49,21 +49,26 @@ def call_metadata() -> tuple[tuple[str, str], ...]:
 
 
 class PeerError(DomainError):
-    """A peer's failure, passed on with the peer's code and ErrorInfo unchanged."""
+    """A peer's failure, passed on with the peer's code, ErrorInfo and field violations."""
 
-    def __init__(self, status: str, message: str, reason: str,
-                 metadata: dict[str, str]) -> None:
+    def __init__(self, status: str, message: str, reason: str, metadata: dict[str, str],
+                 violations: list[FieldViolation]) -> None:
         super().__init__(message, reason=reason, metadata=metadata)
         self.status = status
+        self.violations = violations
 
 
 def peer_error(error: grpc.aio.AioRpcError) -> PeerError:
     """Return the domain error that re-raises a failed call to a peer for our own caller."""
-    reason, metadata = error.code().name, {}
+    reason, metadata, violations = error.code().name, {}, []
     for key, value in error.trailing_metadata() or ():
-        if key == "grpc-status-details-bin" and isinstance(value, bytes):
-            for detail in status_pb2.Status.FromString(value).details:
-                info = error_details_pb2.ErrorInfo()
-                if detail.Unpack(info):
-                    reason, metadata = info.reason, dict(info.metadata)
-    return PeerError(error.code().name, error.details() or "", reason, metadata)
+        if key != "grpc-status-details-bin" or not isinstance(value, bytes):
+            continue
+        for detail in status_pb2.Status.FromString(value).details:
+            info, bad_request = error_details_pb2.ErrorInfo(), error_details_pb2.BadRequest()
+            if detail.Unpack(info):
+                reason, metadata = info.reason, dict(info.metadata)
+            elif detail.Unpack(bad_request):
+                violations = [FieldViolation(v.field, v.description, v.reason)
+                              for v in bad_request.field_violations]
+    return PeerError(error.code().name, error.details() or "", reason, metadata, violations)

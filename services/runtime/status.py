@@ -14,7 +14,7 @@ import grpc
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
-from services.runtime.errors import ERROR_DOMAIN, DomainError, InvalidArgument
+from services.runtime.errors import ERROR_DOMAIN, DomainError
 
 # Trailing metadata key holding the pre-rendered REST error body; read and removed by the edge.
 EDGE_ERROR_METADATA_KEY = "x-tradesage-error"
@@ -43,15 +43,16 @@ def from_domain_error(error: DomainError) -> RpcFailure:
     details = [_packed(error_details_pb2.ErrorInfo(
         reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata))]
     edge_details: dict[str, object] = dict(error.metadata)
-    if isinstance(error, InvalidArgument) and error.violations:
+    violations = getattr(error, "violations", ())
+    if violations:
         bad_request = error_details_pb2.BadRequest(field_violations=[
             error_details_pb2.BadRequest.FieldViolation(
                 field=v.field, description=v.description, reason=v.reason)
-            for v in error.violations
+            for v in violations
         ])
         details.append(_packed(bad_request))
         edge_details["fieldViolations"] = [
-            {"field": v.field, "description": v.description} for v in error.violations
+            {"field": v.field, "description": v.description} for v in violations
         ]
     return _failure(code, error.message, error.reason, details, edge_details)
 

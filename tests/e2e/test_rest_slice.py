@@ -63,7 +63,8 @@ async def test_register_login_session_and_user_flow(edge: httpx.AsyncClient) -> 
     user_id = registered.json()["userId"]
 
     # Login goes auth -> session through the sidecars over mTLS; the session lands in Valkey.
-    login = await edge.post("/api/v1/auth/login", headers={"user-agent": "e2e-client/1.0"},
+    login = await edge.post("/api/v1/auth/login", headers={
+        "user-agent": "e2e-client/1.0", "x-tradesage-client-ip": "6.6.6.6"},
                             json={"tenantId": tenant["id"], "email": "ANN@acme.example",
                                   "password": STRONG_PASSWORD})
     assert login.status_code == 200, login.text
@@ -74,6 +75,7 @@ async def test_register_login_session_and_user_flow(edge: httpx.AsyncClient) -> 
     assert session["userId"] == user_id
     assert session["tenantId"] == tenant["id"]
     assert session["userAgent"] == "e2e-client/1.0"
+    assert session["ipAddress"] == "127.0.0.1"
 
     user = (await edge.get(f"/api/v1/users/{user_id}")).json()["user"]
     assert user["email"] == "ann@acme.example"

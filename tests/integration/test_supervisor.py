@@ -70,7 +70,7 @@ def test_up_reports_every_component_ready_and_stops_everything(
     assert len(started) >= 1 + 6 + 7  # stores, apps, sidecars and edge (plus PG workers)
     process.send_signal(stop_signal)
     assert process.wait(timeout=60) == 0
-    gone, alive = psutil.wait_procs(started, timeout=10)
+    _, alive = psutil.wait_procs(started, timeout=10)
     assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE], alive
 
 

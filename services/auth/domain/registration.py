@@ -29,7 +29,7 @@ class Registration:
 def validate_registration(tenant_id: str, email: str, password: str,
                           display_name: str) -> Registration:
     """Return the registration, or fail naming every bad field at once."""
-    email = email.strip()
+    email, display_name = email.strip(), display_name.strip()
     violations = [
         *_tenant_violations(tenant_id),
         *_email_violations(email),
@@ -39,7 +39,7 @@ def validate_registration(tenant_id: str, email: str, password: str,
         violations.append(FieldViolation(
             "display_name", f"must be at most {MAX_DISPLAY_NAME} characters"))
     require(violations, "the registration has invalid fields")
-    return Registration(str(uuid.UUID(tenant_id)), email, password, display_name.strip())
+    return Registration(str(uuid.UUID(tenant_id)), email, password, display_name)
 
 
 def password_violations(password: str, email: str = "") -> list[FieldViolation]:
@@ -49,7 +49,7 @@ def password_violations(password: str, email: str = "") -> list[FieldViolation]:
         problems.append(f"must be at least {MIN_PASSWORD} characters")
     if len(password) > MAX_PASSWORD:
         problems.append(f"must be at most {MAX_PASSWORD} characters")
-    if not (re.search(r"[A-Za-z]", password) and re.search(r"[^A-Za-z]", password)):
+    if not (any(c.isalpha() for c in password) and any(not c.isalpha() for c in password)):
         problems.append("must mix letters with digits or symbols")
     local_part = email.partition("@")[0].lower()
     if len(local_part) >= 4 and local_part in password.lower():
