@@ -86,3 +86,23 @@ def test_second_run_on_the_same_data_dir_is_refused(run_dir: Path) -> None:
     finally:
         first.send_signal(signal.SIGTERM)
         first.wait(timeout=60)
+
+
+@pytest.mark.timeout(240)
+def test_database_url_and_redis_url_switch_to_external_stores(run_dir: Path, mesh) -> None:
+    # The session's mesh stands in for "external" servers; this run must start neither store.
+    env = {**os.environ, "TRADESAGE_DATA_DIR": str(run_dir), "TRADESAGE_EDGE_PORT": "0",
+           "DATABASE_URL": mesh.database_url, "REDIS_URL": mesh.redis_url}
+    process = subprocess.Popen([sys.executable, "-m", "mesh.cli", "up"], env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        url, printed = wait_for_ready(process)
+        assert re.search(r"^postgres\s+store \(external\)", printed, re.MULTILINE), printed
+        assert re.search(r"^valkey\s+store \(external\)", printed, re.MULTILINE), printed
+        assert not (run_dir / "postgres").exists()
+        assert not (run_dir / "valkey").exists()
+        # The external stores really serve this run: quotes come from the shared Valkey.
+        assert httpx.get(f"{url}/api/v1/market/quotes/AAPL", timeout=10).status_code == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
