@@ -6,15 +6,8 @@ import time
 
 from redis.asyncio import Redis
 
+from services.runtime.sessions import session_key, user_sessions_key
 from services.session.domain.session import Session, not_found
-
-
-def _session_key(session_id: str) -> str:
-    return f"session:{session_id}"
-
-
-def _user_key(user_id: str) -> str:
-    return f"user-sessions:{user_id}"
 
 
 class SessionStore:
@@ -34,18 +27,18 @@ class SessionStore:
             "create_time_ms": now, "last_seen_time_ms": now,
         }
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(_session_key(session_id), mapping=fields)
-            pipe.expire(_session_key(session_id), self._ttl)
-            pipe.sadd(_user_key(user_id), session_id)
-            pipe.expire(_user_key(user_id), self._ttl)
+            pipe.hset(session_key(session_id), mapping=fields)
+            pipe.expire(session_key(session_id), self._ttl)
+            pipe.sadd(user_sessions_key(user_id), session_id)
+            pipe.expire(user_sessions_key(user_id), self._ttl)
             await pipe.execute()
         return _session(session_id, fields, now + self._ttl * 1000)
 
     async def get(self, session_id: str) -> Session:
         """Return a live session or raise NotFound."""
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hgetall(_session_key(session_id))
-            pipe.pttl(_session_key(session_id))
+            pipe.hgetall(session_key(session_id))
+            pipe.pttl(session_key(session_id))
             fields, ttl_ms = await pipe.execute()
         if not fields:
             raise not_found(session_id)
