@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from edge.jwt_config import jwks_cluster, jwt_filter
 from mesh import envoy_common as ec
 from mesh.descriptors import DESCRIPTOR_SET, streaming_paths
 from mesh.pki import Pki
@@ -36,7 +37,7 @@ def edge_config(topology: Topology, plan: PortPlan, pki: Pki,
     hcm = ec.http_connection_manager(
         "edge",
         _route_config(topology, descriptor_set),
-        _http_filters(topology, descriptor_set),
+        _http_filters(topology, plan, descriptor_set),
         use_remote_address=True,
         always_set_request_id_in_response=True,
         local_reply_config={"mappers": [_local_reply_mapper(status, code)
@@ -58,6 +59,7 @@ def edge_config(topology: Topology, plan: PortPlan, pki: Pki,
         )
         for service in topology.services
     ]
+    clusters.append(jwks_cluster(plan.edge))
     return ec.bootstrap("edge", [listener], clusters, ("127.0.0.1", plan.edge_admin))
 
 
@@ -100,11 +102,13 @@ def _route_config(topology: Topology, descriptor_set: Path) -> ec.Config:
     }
 
 
-def _http_filters(topology: Topology, descriptor_set: Path) -> list[ec.Config]:
+def _http_filters(topology: Topology, plan: PortPlan,
+                  descriptor_set: Path) -> list[ec.Config]:
     return [
         _strip_identity_headers(),
         {"name": "envoy.filters.http.cors", "typed_config": {
             "@type": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors"}},
+        jwt_filter(topology, plan.edge, descriptor_set, always_public=(OPENAPI_PATH,)),
         {"name": "envoy.filters.http.grpc_web", "typed_config": {
             "@type": "type.googleapis.com/envoy.extensions.filters.http.grpc_web.v3.GrpcWeb"}},
         {"name": "envoy.filters.http.lua", "typed_config": {

@@ -16,6 +16,8 @@ from typing import Any
 from google.api import annotations_pb2, field_behavior_pb2, http_pb2
 from google.protobuf import descriptor_pb2
 
+from mesh.topology import load as load_topology
+
 Schema = dict[str, Any]
 FieldProto = descriptor_pb2.FieldDescriptorProto
 
@@ -33,20 +35,7 @@ STREAM_DESCRIPTION = (
 )
 
 # RPCs a client calls before it holds an access token; the edge skips the JWT check for them.
-PUBLIC_METHODS = frozenset(
-    f"tradesage.auth.v1.AuthService.{name}"
-    for name in (
-        "Register",
-        "VerifyEmail",
-        "Login",
-        "RefreshToken",
-        "RequestPasswordReset",
-        "ConfirmPasswordReset",
-        "GetJwks",
-        "StartOidcLogin",
-        "CompleteOidcLogin",
-    )
-)
+PUBLIC_METHODS = frozenset(load_topology().edge["public_methods"])
 
 # proto3 JSON mapping of the well-known types (https://protobuf.dev/programming-guides/json/).
 WELL_KNOWN: dict[str, Schema] = {

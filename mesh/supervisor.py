@@ -8,6 +8,7 @@ reverse so that traffic drains before the servers behind it go away.
 from __future__ import annotations
 
 import asyncio
+import base64
 import fcntl
 import json
 import logging
@@ -190,6 +191,9 @@ class Mesh:
         env = {
             "TRADESAGE_LISTEN": f"127.0.0.1:{ports.app}",
             "TRADESAGE_MESH_OUTBOUND": f"127.0.0.1:{ports.outbound}",
+            "TRADESAGE_TOKEN_ISSUER": self.topology.edge["jwt"]["issuer"],
+            "TRADESAGE_TOKEN_AUDIENCE": self.topology.edge["jwt"]["audience"],
+            **{name: self._secret(name) for name in service.secrets},
             **({"DATABASE_URL": self.database_url} if "postgres" in service.stores else {}),
             **({"REDIS_URL": self.redis_url} if "redis" in service.stores else {}),
             **self.extra_env,
@@ -199,6 +203,17 @@ class Mesh:
         self.components[name] = Component(name, "app", f"127.0.0.1:{ports.app}")
         self._children[name] = child
         await child.start()
+
+    def _secret(self, name: str) -> str:
+        """Return a per-data-directory secret, made on first use (or taken from the env)."""
+        if value := os.environ.get(name):
+            return value
+        path = self.data_dir / "secrets" / name
+        if not path.exists():
+            path.parent.mkdir(mode=0o700, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("="))
+        return path.read_text().strip()
 
     async def _start_proxy(self, name: str) -> None:
         assert self.plan is not None

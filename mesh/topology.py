@@ -21,6 +21,7 @@ class Service:
     grpc_service: str
     stores: frozenset[str]
     calls: tuple[str, ...]
+    secrets: tuple[str, ...] = ()
 
     @property
     def package(self) -> str:
@@ -67,6 +68,7 @@ def load(path: Path = DEFAULT_TOPOLOGY) -> Topology:
             grpc_service=spec["grpc_service"],
             stores=frozenset(spec.get("stores", ())),
             calls=tuple(spec.get("calls", ())),
+            secrets=tuple(spec.get("secrets", ())),
         )
         for name, spec in raw["services"].items()
     )

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from mesh.supervisor import Mesh
+from tests.support.accounts import User, signed_in_user
 
 
 @pytest.fixture(scope="session")
@@ -40,4 +41,18 @@ async def mesh(data_dir: Path) -> AsyncIterator[Mesh]:
 async def edge(mesh: Mesh) -> AsyncIterator[httpx.AsyncClient]:
     """Return an HTTP client for the REST edge."""
     async with httpx.AsyncClient(base_url=mesh.edge_url, timeout=10.0) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def user(edge: httpx.AsyncClient, mesh: Mesh) -> User:
+    """Return a verified, signed-in user of a new tenant, shared by the session's tests."""
+    return await signed_in_user(edge, mesh.database_url)
+
+
+@pytest.fixture(scope="session")
+async def api(mesh: Mesh, user: User) -> AsyncIterator[httpx.AsyncClient]:
+    """Return an HTTP client for the edge that sends `user`'s access token."""
+    async with httpx.AsyncClient(base_url=mesh.edge_url, timeout=10.0,
+                                 headers=user.headers) as client:
         yield client

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import asyncpg
@@ -10,25 +11,42 @@ import asyncpg
 from services.auth.domain.registration import Registration
 from services.runtime.errors import AlreadyExists, FailedPrecondition, NotFound
 
+_ACCOUNT = """
+    SELECT u.id, u.tenant_id, u.email, u.display_name, u.roles, u.email_verified,
+           coalesce(c.password_hash, '') AS password_hash, t.plan, t.state AS tenant_state
+    FROM platform.users u
+    LEFT JOIN platform.credentials c ON c.user_id = u.id  -- none for federated-only users
+    JOIN platform.tenants t ON t.id = u.tenant_id
+"""
+
 
 @dataclass(frozen=True)
 class Account:
-    """What login needs to know about a user."""
+    """What sign-in needs to know about a user."""
 
     user_id: str
     tenant_id: str
-    password_hash: str
+    email: str
+    display_name: str
     roles: tuple[str, ...]
+    email_verified: bool
+    password_hash: str
+    plan: str
+    tenant_active: bool
+
+
+AfterInsert = Callable[[asyncpg.Connection, str], Awaitable[None]]
 
 
 class AccountStore:
-    """Creates users with their credentials and looks them up for login."""
+    """Creates users with their credentials and looks them up."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def register(self, registration: Registration, password_hash: str) -> str:
-        """Insert the user and credential in one transaction; return the user id."""
+    async def register(self, registration: Registration, password_hash: str,
+                       after_insert: AfterInsert) -> str:
+        """Insert user and credential, then run `after_insert` in the same transaction."""
         user_id = uuid.uuid4()
         async with self._pool.acquire() as connection, connection.transaction():
             state = await connection.fetchval(
@@ -43,43 +61,85 @@ class AccountStore:
                     registration.display_name)
             except asyncpg.UniqueViolationError:
                 raise AlreadyExists("this email is already registered in the tenant",
-                                    reason="EMAIL_TAKEN",
+                                    reason="EMAIL_ALREADY_REGISTERED",
                                     metadata={"email": registration.email}) from None
             await connection.execute(
                 "INSERT INTO platform.credentials (user_id, password_hash) VALUES ($1, $2)",
                 user_id, password_hash)
+            await after_insert(connection, str(user_id))
         return str(user_id)
 
     async def find(self, tenant_id: str, email: str) -> Account | None:
-        """Return the active account with this email in the tenant, if any."""
+        """Return the account with this email in the tenant, if any."""
         try:
             tenant = uuid.UUID(tenant_id)
         except ValueError:
             return None
         row = await self._pool.fetchrow(
-            """SELECT u.id, u.tenant_id, c.password_hash, u.roles
-               FROM platform.users u
-               JOIN platform.credentials c ON c.user_id = u.id
-               JOIN platform.tenants t ON t.id = u.tenant_id AND t.state = 'active'
-               WHERE u.tenant_id = $1 AND lower(u.email) = lower($2)""",
+            _ACCOUNT + " WHERE u.tenant_id = $1 AND lower(u.email) = lower($2)",
             tenant, email.strip())
-        if row is None:
-            return None
-        return Account(str(row["id"]), str(row["tenant_id"]), row["password_hash"],
-                       tuple(row["roles"]))
+        return _account(row) if row else None
 
-    async def profile(self, user_id: str, tenant_id: str) -> dict[str, object] | None:
-        """Return the user's email, name, roles and verification state within its tenant."""
-        row = await self._pool.fetchrow(
-            """SELECT email, display_name, roles, email_verified FROM platform.users
-               WHERE id = $1 AND tenant_id = $2""", uuid.UUID(user_id), uuid.UUID(tenant_id))
-        return dict(row) if row else None
+    async def get(self, user_id: str) -> Account | None:
+        """Return the account of a user id, if it exists."""
+        row = await self._pool.fetchrow(_ACCOUNT + " WHERE u.id = $1", uuid.UUID(user_id))
+        return _account(row) if row else None
 
-    async def replace_hash(self, user_id: str, password_hash: str) -> None:
-        """Store a re-computed hash (after a change of hashing parameters)."""
-        await self._pool.execute(
+    async def mark_verified(self, connection: asyncpg.Connection, user_id: str) -> None:
+        """Record that the user proved they own their email address."""
+        await connection.execute(
+            "UPDATE platform.users SET email_verified = true, update_time = now()"
+            " WHERE id = $1", uuid.UUID(user_id))
+
+    async def set_password(self, connection: asyncpg.Connection | asyncpg.Pool, user_id: str,
+                           password_hash: str) -> None:
+        """Store a new password hash."""
+        await connection.execute(
             "UPDATE platform.credentials SET password_hash = $2, update_time = now()"
             " WHERE user_id = $1", uuid.UUID(user_id), password_hash)
+
+    async def federated_user(self, issuer: str, subject: str) -> str | None:
+        """Return the user linked to an OIDC identity, if any."""
+        user_id = await self._pool.fetchval(
+            "SELECT user_id FROM auth.oidc_links WHERE issuer = $1 AND subject = $2",
+            issuer, subject)
+        return str(user_id) if user_id else None
+
+    async def link_federated(self, issuer: str, subject: str, tenant_id: str, email: str,
+                             display_name: str) -> tuple[str, bool]:
+        """Link an OIDC identity to the tenant's user with this (provider-verified) email,
+        creating that user if there is none; return (user id, whether it was created)."""
+        async with self._pool.acquire() as connection, connection.transaction():
+            state = await connection.fetchval(
+                "SELECT state FROM platform.tenants WHERE id = $1 FOR SHARE", uuid.UUID(tenant_id))
+            _check_tenant(tenant_id, state)
+            existing = await connection.fetchval(
+                "SELECT id FROM platform.users WHERE tenant_id = $1 AND lower(email) = lower($2)",
+                uuid.UUID(tenant_id), email)
+            user_id = existing or uuid.uuid4()
+            if existing is None:
+                await connection.execute(
+                    """INSERT INTO platform.users (id, tenant_id, email, display_name,
+                                                   email_verified)
+                       VALUES ($1, $2, $3, $4, true)""",
+                    user_id, uuid.UUID(tenant_id), email, display_name[:100])
+            await connection.execute(
+                """INSERT INTO auth.oidc_links (issuer, subject, user_id) VALUES ($1, $2, $3)
+                   ON CONFLICT (issuer, subject) DO NOTHING""", issuer, subject, user_id)
+        return str(user_id), existing is None
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        """Return the pool, for flows that need a transaction across stores."""
+        return self._pool
+
+
+def _account(row: asyncpg.Record) -> Account:
+    return Account(
+        user_id=str(row["id"]), tenant_id=str(row["tenant_id"]), email=row["email"],
+        display_name=row["display_name"], roles=tuple(row["roles"]),
+        email_verified=row["email_verified"], password_hash=row["password_hash"],
+        plan=row["plan"], tenant_active=row["tenant_state"] == "active")
 
 
 def _check_tenant(tenant_id: str, state: str | None) -> None:
@@ -88,4 +148,4 @@ def _check_tenant(tenant_id: str, state: str | None) -> None:
                        metadata={"tenantId": tenant_id})
     if state != "active":
         raise FailedPrecondition(f"tenant {tenant_id} is deactivated",
-                                 reason="TENANT_DEACTIVATED", metadata={"tenantId": tenant_id})
+                                 reason="TENANT_UNAVAILABLE", metadata={"tenantId": tenant_id})

@@ -16,8 +16,18 @@ from services.runtime.status import RpcFailure, from_domain_error, from_status
 log = logging.getLogger("tradesage.rpc")
 
 
+SessionCheck = Callable[[str], Awaitable[None]]
+
+
 class CallInterceptor(grpc.aio.ServerInterceptor):
-    """Bind the caller, turn exceptions into rich statuses, and log one line per call."""
+    """Bind the caller, refuse revoked sessions, map exceptions to rich statuses, log calls.
+
+    `session_check` raises for a session that has ended, so a signed-out user's access tokens
+    stop working at once everywhere rather than when they expire.
+    """
+
+    def __init__(self, session_check: SessionCheck | None = None) -> None:
+        self._session_check = session_check
 
     async def intercept_service(
         self,
@@ -30,23 +40,25 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
         method = handler_call_details.method
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
-                _wrap_unary(handler.unary_unary, method),
+                _wrap_unary(handler.unary_unary, method, self._session_check),
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
-                _wrap_stream(handler.unary_stream, method),
+                _wrap_stream(handler.unary_stream, method, self._session_check),
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
         return handler  # client- and bidi-streaming calls are not part of the API.
 
 
-def _wrap_unary(behavior: Callable[..., Any], method: str) -> Callable[..., Any]:
+def _wrap_unary(behavior: Callable[..., Any], method: str,
+                check: SessionCheck | None) -> Callable[..., Any]:
     async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
         tokens, started = _bind(context), time.perf_counter()
         try:
+            await _check_session(check)
             return await behavior(request, context)
         except Exception as error:  # every failure becomes a status
             await _abort(context, error, method)
@@ -57,10 +69,12 @@ def _wrap_unary(behavior: Callable[..., Any], method: str) -> Callable[..., Any]
     return wrapper
 
 
-def _wrap_stream(behavior: Callable[..., Any], method: str) -> Callable[..., Any]:
+def _wrap_stream(behavior: Callable[..., Any], method: str,
+                 check: SessionCheck | None) -> Callable[..., Any]:
     async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
         tokens, started = _bind(context), time.perf_counter()
         try:
+            await _check_session(check)
             async for message in behavior(request, context):
                 yield message
         except Exception as error:  # every failure becomes a status
@@ -70,6 +84,12 @@ def _wrap_stream(behavior: Callable[..., Any], method: str) -> Callable[..., Any
             identity.unbind(tokens)
 
     return wrapper
+
+
+async def _check_session(check: SessionCheck | None) -> None:
+    caller = identity.current_identity()
+    if check is not None and caller is not None and caller.session_id:
+        await check(caller.session_id)
 
 
 def _bind(context: grpc.aio.ServicerContext) -> tuple[object, object]:

@@ -13,6 +13,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from services.runtime.config import ServiceConfig
 from services.runtime.database import create_pool, migrate
 from services.runtime.interceptors import CallInterceptor
 from services.runtime.peers import Peers
+from services.runtime.sessions import require_live_session
 
 log = logging.getLogger("tradesage.server")
 
@@ -67,6 +69,8 @@ class Mounted:
     servicers: Sequence[tuple[AddServicer, Any]]
     service_names: Sequence[str]
     background: Sequence[Callable[[], Awaitable[None]]] = field(default_factory=tuple)
+    # Run after the server stopped, e.g. to close HTTP clients the servicers hold.
+    cleanup: Sequence[Callable[[], Awaitable[None]]] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,9 @@ async def serve(spec: ServiceSpec, config: ServiceConfig,
     """Serve until `stop_event` is set or a stop signal arrives, then stop gracefully."""
     stop_event = stop_event or _signal_event()
     resources = await _open_resources(spec, config)
-    server = grpc.aio.server(interceptors=[CallInterceptor()])
+    session_check = (partial(require_live_session, resources.redis)
+                     if resources.redis is not None else None)
+    server = grpc.aio.server(interceptors=[CallInterceptor(session_check)])
     try:
         mounted = await spec.build(resources)
         health_servicer = _mount(server, mounted)
@@ -109,6 +115,8 @@ async def serve(spec: ServiceSpec, config: ServiceConfig,
                           health_pb2.HealthCheckResponse.NOT_SERVING)
         await server.stop(config.grace_seconds)
         await _cancel(tasks)
+        for close in mounted.cleanup:
+            await close()
     finally:
         await _close_resources(resources)
         log.info("stopped")

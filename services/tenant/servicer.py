@@ -9,8 +9,10 @@ from tradesage.tenant.v1 import tenant_service_pb2 as api
 from tradesage.tenant.v1 import tenant_service_pb2_grpc as api_grpc
 
 from services.runtime import pagination
+from services.runtime.identity import require_identity
 from services.tenant.converters import plan_from_proto, tenant_to_proto
-from services.tenant.domain.tenant import new_tenant, parse_tenant_name
+from services.tenant.domain.access import may_see_tenant, require_platform_admin
+from services.tenant.domain.tenant import new_tenant, parse_tenant_name, tenant_not_found
 from services.tenant.store import TenantStore
 
 
@@ -29,11 +31,15 @@ class TenantServicer(api_grpc.TenantServiceServicer):
 
     async def GetTenant(self, request: api.GetTenantRequest,
                         context: grpc.aio.ServicerContext) -> api.GetTenantResponse:
-        tenant = await self._store.get(parse_tenant_name(request.name))
+        tenant_id = parse_tenant_name(request.name)
+        if not may_see_tenant(require_identity(), tenant_id):
+            raise tenant_not_found(tenant_id)  # other tenants are invisible, not forbidden
+        tenant = await self._store.get(tenant_id)
         return api.GetTenantResponse(tenant=tenant_to_proto(tenant))
 
     async def ListTenants(self, request: api.ListTenantsRequest,
                           context: grpc.aio.ServicerContext) -> api.ListTenantsResponse:
+        require_platform_admin(require_identity())
         limit = pagination.page_size(request.page_size)
         cursor = pagination.decode_token(request.page_token)
         after = (datetime.fromisoformat(cursor["t"]), cursor["id"]) if cursor else None

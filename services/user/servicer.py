@@ -6,8 +6,9 @@ import grpc
 from tradesage.user.v1 import user_service_pb2 as api
 from tradesage.user.v1 import user_service_pb2_grpc as api_grpc
 
+from services.runtime.identity import require_identity
 from services.user.converters import user_to_proto
-from services.user.domain.user import parse_user_name
+from services.user.domain.user import parse_user_name, user_not_found
 from services.user.store import UserStore
 
 
@@ -19,5 +20,8 @@ class UserServicer(api_grpc.UserServiceServicer):
 
     async def GetUser(self, request: api.GetUserRequest,
                       context: grpc.aio.ServicerContext) -> api.GetUserResponse:
-        user = await self._store.get(parse_user_name(request.name))
+        user_id = parse_user_name(request.name)
+        user = await self._store.get(user_id)
+        if user.tenant_id != require_identity().tenant_id:
+            raise user_not_found(user_id)  # users of other tenants are invisible
         return api.GetUserResponse(user=user_to_proto(user))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.support.accounts import User
+
 BAD_REQUESTS = [
     pytest.param("POST", "/api/v1/tenants", '{"tenant":', 400, "INVALID_ARGUMENT",
                  id="malformed-json"),
@@ -16,13 +18,13 @@ BAD_REQUESTS = [
                  "INVALID_ARGUMENT", id="unknown-enum-value"),
     pytest.param("POST", "/api/v1/tenants", '{"tenant": {"plan": "TENANT_PLAN_BASIC"}}', 400,
                  "INVALID_ARGUMENT", id="missing-required-field"),
-    pytest.param("GET", "/api/v1/tenants?pageSize=abc", None, 400, "INVALID_ARGUMENT",
+    pytest.param("GET", "/api/v1/market/instruments?pageSize=abc", None, 400, "INVALID_ARGUMENT",
                  id="query-type"),
-    pytest.param("GET", "/api/v1/tenants?pageSize=-1", None, 400, "INVALID_ARGUMENT",
+    pytest.param("GET", "/api/v1/market/instruments?pageSize=-1", None, 400, "INVALID_ARGUMENT",
                  id="negative-page-size"),
-    pytest.param("GET", "/api/v1/tenants?pageToken=garbage", None, 400, "INVALID_ARGUMENT",
+    pytest.param("GET", "/api/v1/market/instruments?pageToken=garbage", None, 400, "INVALID_ARGUMENT",
                  id="forged-page-token"),
-    pytest.param("GET", "/api/v1/tenants?bogus=1", None, 400, "INVALID_ARGUMENT",
+    pytest.param("GET", "/api/v1/market/instruments?bogus=1", None, 400, "INVALID_ARGUMENT",
                  id="unknown-query-parameter"),
     pytest.param("GET", "/api/v1/no/such/route", None, 404, "NOT_FOUND", id="unknown-route"),
     pytest.param("GET", "/api/v1/tenants/not-a-uuid", None, 404, "TENANT_NOT_FOUND",
@@ -37,9 +39,9 @@ BAD_REQUESTS = [
 
 
 @pytest.mark.parametrize(("method", "path", "body", "status", "code"), BAD_REQUESTS)
-async def test_bad_request_gets_json_error(edge: httpx.AsyncClient, method: str, path: str,
+async def test_bad_request_gets_json_error(api: httpx.AsyncClient, method: str, path: str,
                                            body: str | None, status: int, code: str) -> None:
-    reply = await edge.request(method, path, content=body,
+    reply = await api.request(method, path, content=body,
                                headers={"content-type": "application/json"})
     assert reply.status_code == status, reply.text
     assert reply.headers["content-type"].startswith("application/json")
@@ -67,11 +69,20 @@ async def test_cors_preflight_is_answered(edge: httpx.AsyncClient) -> None:
     assert "POST" in reply.headers["access-control-allow-methods"]
 
 
-async def test_client_cannot_forge_identity_headers(edge: httpx.AsyncClient) -> None:
-    # Identity metadata is stripped at the edge, so "me" has no caller however it is dressed.
+async def test_client_cannot_forge_identity_headers(api: httpx.AsyncClient,
+                                                    user: User) -> None:
+    # Identity headers come only from the verified token; a client's own are dropped.
     forged = "00000000-0000-0000-0000-000000000001"
-    reply = await edge.get("/api/v1/auth/me", headers={
+    reply = await api.get("/api/v1/auth/me", headers={
         "x-tradesage-user-id": forged, "x-tradesage-tenant-id": forged,
-        "x-tradesage-roles": "owner"})
+        "x-tradesage-roles": "owner,platform-admin"})
+    assert reply.status_code == 200, reply.text
+    principal = reply.json()["principal"]
+    assert principal["userId"] == user.user_id
+    assert "owner" not in principal["roles"]
+
+
+async def test_calls_without_a_token_are_unauthenticated(edge: httpx.AsyncClient) -> None:
+    reply = await edge.get("/api/v1/market/quotes/AAPL")
     assert reply.status_code == 401
     assert reply.json()["error"]["code"] == "UNAUTHENTICATED"

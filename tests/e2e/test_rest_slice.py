@@ -4,36 +4,53 @@ from __future__ import annotations
 
 import uuid
 
+import asyncpg
 import httpx
 
-STRONG_PASSWORD = "correct horse 9 battery"
+from mesh.supervisor import Mesh
+from tests.support.accounts import User, create_tenant, signed_in_user
 
 
-async def create_tenant(edge: httpx.AsyncClient, name: str = "Acme Brokers") -> dict:
+async def test_tenant_is_created_and_read_back_by_its_users(
+        edge: httpx.AsyncClient, mesh: Mesh) -> None:
     reply = await edge.post("/api/v1/tenants", json={
-        "tenant": {"displayName": name, "plan": "TENANT_PLAN_PROFESSIONAL"}})
+        "tenant": {"displayName": "Acme Brokers", "plan": "TENANT_PLAN_PROFESSIONAL"}})
     assert reply.status_code == 200, reply.text
-    return reply.json()["tenant"]
-
-
-async def test_tenant_is_created_read_back_and_listed(edge: httpx.AsyncClient) -> None:
-    tenant = await create_tenant(edge)
+    tenant = reply.json()["tenant"]
     assert tenant["name"] == f"tenants/{tenant['id']}"
     assert tenant["state"] == "TENANT_STATE_ACTIVE"
+    assert reply.headers.get("x-request-id")
 
-    fetched = await edge.get(f"/api/v1/tenants/{tenant['id']}")
+    member = await signed_in_user(edge, mesh.database_url, tenant["id"])
+    fetched = await edge.get(f"/api/v1/tenants/{tenant['id']}", headers=member.headers)
     assert fetched.status_code == 200
     assert fetched.json()["tenant"]["displayName"] == "Acme Brokers"
-    assert fetched.headers["content-type"].startswith("application/json")
-    assert fetched.headers.get("x-request-id")
 
 
-async def test_tenant_list_pages_through_every_tenant_once(edge: httpx.AsyncClient) -> None:
-    created = {(await create_tenant(edge, f"Paged {i}"))["id"] for i in range(5)}
+async def test_other_tenants_are_invisible(api: httpx.AsyncClient,
+                                           edge: httpx.AsyncClient) -> None:
+    other = await create_tenant(edge, name="Rival Capital")
+    reply = await api.get(f"/api/v1/tenants/{other}")
+    assert reply.status_code == 404
+    assert reply.json()["error"]["code"] == "TENANT_NOT_FOUND"
+
+
+async def test_listing_all_tenants_needs_the_platform_admin_role(
+        api: httpx.AsyncClient) -> None:
+    reply = await api.get("/api/v1/tenants")
+    assert reply.status_code == 403
+    assert reply.json()["error"]["details"] == {"permission": "platform-admin"}
+
+
+async def test_platform_admin_pages_through_every_tenant_once(
+        edge: httpx.AsyncClient, mesh: Mesh) -> None:
+    operator = await make_platform_admin(edge, mesh)
+    created = {await create_tenant(edge, name=f"Paged {i}") for i in range(5)}
     seen: list[str] = []
     token = ""
     while True:
-        reply = await edge.get("/api/v1/tenants", params={"pageSize": 2, "pageToken": token})
+        reply = await edge.get("/api/v1/tenants", headers=operator.headers,
+                               params={"pageSize": 2, "pageToken": token})
         assert reply.status_code == 200, reply.text
         body = reply.json()
         assert len(body["tenants"]) <= 2
@@ -45,6 +62,23 @@ async def test_tenant_list_pages_through_every_tenant_once(edge: httpx.AsyncClie
     assert len(seen) == len(set(seen))
 
 
+async def make_platform_admin(edge: httpx.AsyncClient, mesh: Mesh) -> User:
+    """Return a signed-in user granted the platform-admin role (roles live in the token)."""
+    user = await signed_in_user(edge, mesh.database_url)
+    connection = await asyncpg.connect(mesh.database_url)
+    try:
+        await connection.execute(
+            "UPDATE platform.users SET roles = ARRAY['platform-admin'] WHERE id = $1",
+            uuid.UUID(user.user_id))
+    finally:
+        await connection.close()
+    refreshed = await edge.post("/api/v1/auth/refresh", json={"refreshToken": user.refresh_token})
+    assert refreshed.status_code == 200, refreshed.text
+    return User(user.tenant_id, user.user_id, user.email, user.password,
+                refreshed.json()["accessToken"], refreshed.json()["refreshToken"],
+                user.session_id)
+
+
 async def test_create_tenant_with_same_request_id_returns_the_first(
         edge: httpx.AsyncClient) -> None:
     body = {"tenant": {"displayName": "Once", "plan": "TENANT_PLAN_BASIC"},
@@ -54,74 +88,35 @@ async def test_create_tenant_with_same_request_id_returns_the_first(
     assert first["id"] == second["id"]
 
 
-async def test_register_login_session_and_user_flow(edge: httpx.AsyncClient) -> None:
-    tenant = await create_tenant(edge)
-    registered = await edge.post("/api/v1/auth/register", json={
-        "tenantId": tenant["id"], "email": "ann@acme.example", "password": STRONG_PASSWORD,
-        "displayName": "Ann"})
-    assert registered.status_code == 200, registered.text
-    user_id = registered.json()["userId"]
-
-    # Login goes auth -> session through the sidecars over mTLS; the session lands in Valkey.
-    login = await edge.post("/api/v1/auth/login", headers={
-        "user-agent": "e2e-client/1.0", "x-tradesage-client-ip": "6.6.6.6"},
-                            json={"tenantId": tenant["id"], "email": "ANN@acme.example",
-                                  "password": STRONG_PASSWORD})
-    assert login.status_code == 200, login.text
-    assert login.json()["userId"] == user_id
-    session_id = login.json()["sessionId"]
-
-    session = (await edge.get(f"/api/v1/sessions/{session_id}")).json()["session"]
-    assert session["userId"] == user_id
-    assert session["tenantId"] == tenant["id"]
-    assert session["userAgent"] == "e2e-client/1.0"
-    assert session["ipAddress"] == "127.0.0.1"
-
-    user = (await edge.get(f"/api/v1/users/{user_id}")).json()["user"]
-    assert user["email"] == "ann@acme.example"
-    assert user["displayName"] == "Ann"
-    assert user["tenantId"] == tenant["id"]
+async def test_user_profile_comes_from_the_user_service(api: httpx.AsyncClient,
+                                                        user: User) -> None:
+    reply = await api.get(f"/api/v1/users/{user.user_id}")
+    assert reply.status_code == 200, reply.text
+    profile = reply.json()["user"]
+    assert profile["email"] == user.email
+    assert profile["tenantId"] == user.tenant_id
+    assert profile["emailVerified"] is True
 
 
-async def test_register_twice_is_already_exists(edge: httpx.AsyncClient) -> None:
-    tenant = await create_tenant(edge)
-    body = {"tenantId": tenant["id"], "email": "bob@acme.example", "password": STRONG_PASSWORD}
-    assert (await edge.post("/api/v1/auth/register", json=body)).status_code == 200
-    again = await edge.post("/api/v1/auth/register", json=body)
-    assert again.status_code == 409
-    assert again.json()["error"]["code"] == "EMAIL_TAKEN"
-
-
-async def test_wrong_password_is_unauthenticated(edge: httpx.AsyncClient) -> None:
-    tenant = await create_tenant(edge)
-    await edge.post("/api/v1/auth/register", json={
-        "tenantId": tenant["id"], "email": "cy@acme.example", "password": STRONG_PASSWORD})
-    reply = await edge.post("/api/v1/auth/login", json={
-        "tenantId": tenant["id"], "email": "cy@acme.example", "password": "wrong horse 9"})
-    assert reply.status_code == 401
-    assert reply.json() == {"error": {"code": "INVALID_CREDENTIALS",
-                                      "message": "email or password is wrong"}}
-    assert STRONG_PASSWORD not in reply.text
-
-
-async def test_register_in_unknown_tenant_is_not_found(edge: httpx.AsyncClient) -> None:
-    reply = await edge.post("/api/v1/auth/register", json={
-        "tenantId": str(uuid.uuid4()), "email": "dee@acme.example",
-        "password": STRONG_PASSWORD})
+async def test_users_of_other_tenants_are_invisible(api: httpx.AsyncClient,
+                                                    edge: httpx.AsyncClient,
+                                                    mesh: Mesh) -> None:
+    stranger = await signed_in_user(edge, mesh.database_url)
+    reply = await api.get(f"/api/v1/users/{stranger.user_id}")
     assert reply.status_code == 404
-    assert reply.json()["error"]["code"] == "TENANT_NOT_FOUND"
+    assert reply.json()["error"]["code"] == "USER_NOT_FOUND"
 
 
-async def test_instruments_are_listed_from_the_catalogue(edge: httpx.AsyncClient) -> None:
-    reply = await edge.get("/api/v1/market/instruments")
+async def test_instruments_are_listed_from_the_catalogue(api: httpx.AsyncClient) -> None:
+    reply = await api.get("/api/v1/market/instruments")
     assert reply.status_code == 200
     symbols = [i["symbol"] for i in reply.json()["instruments"]]
     assert {"AAPL", "MSFT", "BTC-USD"} <= set(symbols)
     assert symbols == sorted(symbols)
 
 
-async def test_latest_quote_comes_from_the_feed(edge: httpx.AsyncClient) -> None:
-    reply = await edge.get("/api/v1/market/quotes/msft")
+async def test_latest_quote_comes_from_the_feed(api: httpx.AsyncClient) -> None:
+    reply = await api.get("/api/v1/market/quotes/msft")
     assert reply.status_code == 200, reply.text
     quote = reply.json()["quote"]
     assert quote["symbol"] == "MSFT"
@@ -129,9 +124,9 @@ async def test_latest_quote_comes_from_the_feed(edge: httpx.AsyncClient) -> None
     assert int(quote["sequence"]) >= 1
 
 
-async def test_order_preview_prices_from_the_market_service(edge: httpx.AsyncClient) -> None:
-    # trading -> market through the sidecars: a buy at market is priced at the current ask.
-    reply = await edge.post("/api/v1/orders:preview", json={
+async def test_order_preview_prices_from_the_market_service(api: httpx.AsyncClient) -> None:
+    # trading -> market through the sidecars, fees from trading's own tables.
+    reply = await api.post("/api/v1/orders:preview", json={
         "symbol": "AAPL", "side": "ORDER_SIDE_BUY", "quantity": "10",
         "orderType": "ORDER_TYPE_LIMIT", "limitPrice": "150.00"})
     assert reply.status_code == 200, reply.text
@@ -144,8 +139,8 @@ async def test_order_preview_prices_from_the_market_service(edge: httpx.AsyncCli
 
 
 async def test_order_preview_passes_on_the_market_services_error(
-        edge: httpx.AsyncClient) -> None:
-    reply = await edge.post("/api/v1/orders:preview", json={
+        api: httpx.AsyncClient) -> None:
+    reply = await api.post("/api/v1/orders:preview", json={
         "symbol": "NOPE", "side": "ORDER_SIDE_BUY", "quantity": "1",
         "orderType": "ORDER_TYPE_MARKET"})
     assert reply.status_code == 404
@@ -154,13 +149,13 @@ async def test_order_preview_passes_on_the_market_services_error(
         "details": {"symbols": "NOPE"}}
 
 
-async def test_unimplemented_rpc_is_501_in_the_error_shape(edge: httpx.AsyncClient) -> None:
-    reply = await edge.delete(f"/api/v1/tenants/{uuid.uuid4()}")
+async def test_unimplemented_rpc_is_501_in_the_error_shape(api: httpx.AsyncClient) -> None:
+    reply = await api.delete(f"/api/v1/tenants/{uuid.uuid4()}")
     assert reply.status_code == 501
     assert reply.json()["error"]["code"] == "UNIMPLEMENTED"
 
 
-async def test_openapi_document_is_served(edge: httpx.AsyncClient) -> None:
+async def test_openapi_document_is_served_without_a_token(edge: httpx.AsyncClient) -> None:
     reply = await edge.get("/api/v1/openapi.json")
     assert reply.status_code == 200
     document = reply.json()

@@ -14,6 +14,7 @@ from tradesage.market.v1 import market_service_pb2 as market_api
 from tradesage.market.v1 import market_service_pb2_grpc as market_grpc
 
 from mesh.supervisor import Mesh
+from tests.support.accounts import User
 
 
 async def read_sse_quotes(edge: httpx.AsyncClient, symbols: str, count: int) -> list[dict]:
@@ -32,9 +33,9 @@ async def read_sse_quotes(edge: httpx.AsyncClient, symbols: str, count: int) -> 
 
 
 async def test_sse_stream_delivers_ticks_continuously_in_order(
-        edge: httpx.AsyncClient) -> None:
+        api: httpx.AsyncClient) -> None:
     started = time.monotonic()
-    quotes = await asyncio.wait_for(read_sse_quotes(edge, "AAPL,MSFT", 40), timeout=20)
+    quotes = await asyncio.wait_for(read_sse_quotes(api, "AAPL,MSFT", 40), timeout=20)
     assert {q["symbol"] for q in quotes} == {"AAPL", "MSFT"}
     by_symbol: dict[str, list[int]] = defaultdict(list)
     for quote in quotes:
@@ -46,16 +47,17 @@ async def test_sse_stream_delivers_ticks_continuously_in_order(
     assert time.monotonic() - started < 10
 
 
-async def test_sse_stream_starts_with_a_snapshot(edge: httpx.AsyncClient) -> None:
-    quotes = await asyncio.wait_for(read_sse_quotes(edge, "SPY", 1), timeout=10)
+async def test_sse_stream_starts_with_a_snapshot(api: httpx.AsyncClient) -> None:
+    quotes = await asyncio.wait_for(read_sse_quotes(api, "SPY", 1), timeout=10)
     assert quotes[0]["symbol"] == "SPY"
 
 
-async def test_grpc_client_gets_the_same_stream_natively(mesh: Mesh) -> None:
+async def test_grpc_client_gets_the_same_stream_natively(mesh: Mesh, user: User) -> None:
     address = mesh.edge_url.removeprefix("http://")
     async with grpc.aio.insecure_channel(address) as channel:
         stream = market_grpc.MarketDataServiceStub(channel).Subscribe(
-            market_api.SubscribeRequest(symbols=["NVDA", "TSLA"]), timeout=20)
+            market_api.SubscribeRequest(symbols=["NVDA", "TSLA"]), timeout=20,
+            metadata=bearer(user))
         received = []
         async for message in stream:
             if message.HasField("quote"):
@@ -67,11 +69,11 @@ async def test_grpc_client_gets_the_same_stream_natively(mesh: Mesh) -> None:
     assert all(q.bid and q.ask for q in received)
 
 
-async def test_grpc_stream_error_carries_rich_status(mesh: Mesh) -> None:
+async def test_grpc_stream_error_carries_rich_status(mesh: Mesh, user: User) -> None:
     address = mesh.edge_url.removeprefix("http://")
     async with grpc.aio.insecure_channel(address) as channel:
         stream = market_grpc.MarketDataServiceStub(channel).Subscribe(
-            market_api.SubscribeRequest(symbols=["NOPE"]), timeout=10)
+            market_api.SubscribeRequest(symbols=["NOPE"]), timeout=10, metadata=bearer(user))
         try:
             async for _ in stream:
                 raise AssertionError("an unknown symbol must not stream")
@@ -81,10 +83,26 @@ async def test_grpc_stream_error_carries_rich_status(mesh: Mesh) -> None:
             assert "grpc-status-details-bin" in keys
 
 
-async def test_grpc_web_unary_call(edge: httpx.AsyncClient) -> None:
+async def test_grpc_client_without_token_is_unauthenticated(mesh: Mesh) -> None:
+    address = mesh.edge_url.removeprefix("http://")
+    async with grpc.aio.insecure_channel(address) as channel:
+        try:
+            await market_grpc.MarketDataServiceStub(channel).GetQuote(
+                market_api.GetQuoteRequest(symbol="AAPL"), timeout=10)
+        except grpc.aio.AioRpcError as error:
+            assert error.code() == grpc.StatusCode.UNAUTHENTICATED
+        else:
+            raise AssertionError("a call without a token must be refused")
+
+
+def bearer(user: User) -> tuple[tuple[str, str], ...]:
+    return (("authorization", f"Bearer {user.access_token}"),)
+
+
+async def test_grpc_web_unary_call(api: httpx.AsyncClient) -> None:
     message = market_api.GetQuoteRequest(symbol="AAPL").SerializeToString()
     frame = b"\x00" + struct.pack(">I", len(message)) + message
-    reply = await edge.post(
+    reply = await api.post(
         "/tradesage.market.v1.MarketDataService/GetQuote", content=frame,
         headers={"content-type": "application/grpc-web+proto", "x-grpc-web": "1"})
     assert reply.status_code == 200

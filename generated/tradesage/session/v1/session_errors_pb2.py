@@ -24,13 +24,15 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)tradesage/session/v1/session_errors.proto\x12\x14tradesage.session.v1*\x96\x02\n\x12SessionErrorReason\x12$\n SESSION_ERROR_REASON_UNSPECIFIED\x10\x00\x12*\n&SESSION_ERROR_REASON_SESSION_NOT_FOUND\x10\x01\x12(\n$SESSION_ERROR_REASON_SESSION_EXPIRED\x10\x02\x12(\n$SESSION_ERROR_REASON_SESSION_REVOKED\x10\x03\x12/\n+SESSION_ERROR_REASON_SESSION_LIMIT_EXCEEDED\x10\x04\x12)\n%SESSION_ERROR_REASON_UNTRUSTED_CALLER\x10\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)tradesage/session/v1/session_errors.proto\x12\x14tradesage.session.v1*\xca\x02\n\x12SessionErrorReason\x12$\n SESSION_ERROR_REASON_UNSPECIFIED\x10\x00\x12*\n&SESSION_ERROR_REASON_SESSION_NOT_FOUND\x10\x01\x12(\n$SESSION_ERROR_REASON_SESSION_EXPIRED\x10\x02\x12(\n$SESSION_ERROR_REASON_SESSION_REVOKED\x10\x03\x12\x33\n+SESSION_ERROR_REASON_SESSION_LIMIT_EXCEEDED\x10\x04\x1a\x02\x08\x01\x12)\n%SESSION_ERROR_REASON_UNTRUSTED_CALLER\x10\x05\x12.\n*SESSION_ERROR_REASON_SESSION_LIMIT_REACHED\x10\x06\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tradesage.session.v1.session_errors_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_SESSIONERRORREASON'].values_by_name["SESSION_ERROR_REASON_SESSION_LIMIT_EXCEEDED"]._loaded_options = None
+  _globals['_SESSIONERRORREASON'].values_by_name["SESSION_ERROR_REASON_SESSION_LIMIT_EXCEEDED"]._serialized_options = b'\010\001'
   _globals['_SESSIONERRORREASON']._serialized_start=68
-  _globals['_SESSIONERRORREASON']._serialized_end=346
+  _globals['_SESSIONERRORREASON']._serialized_end=398
 # @@protoc_insertion_point(module_scope)

@@ -26,13 +26,19 @@ from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior_
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,tradesage/session/v1/session_resources.proto\x12\x14tradesage.session.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe7\x02\n\x07Session\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12\x10\n\x02id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x15\n\x07user_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x03\x12\x17\n\ttenant_id\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\nuser_agent\x18\x05 \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\nip_address\x18\x06 \x01(\tB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x38\n\x0elast_seen_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x65xpire_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x13\n\x05roles\x18\n \x03(\tB\x04\xe2\x41\x01\x03\x12\x15\n\x07\x63urrent\x18\x0b \x01(\x08\x42\x04\xe2\x41\x01\x03\"\xe4\x01\n\x0cSessionEvent\x12\x16\n\x08\x65vent_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12:\n\x04type\x18\x02 \x01(\x0e\x32&.tradesage.session.v1.SessionEventTypeB\x04\xe2\x41\x01\x03\x12\x34\n\x07session\x18\x03 \x01(\x0b\x32\x1d.tradesage.session.v1.SessionB\x04\xe2\x41\x01\x03\x12\x14\n\x06reason\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12\x34\n\nevent_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03*\x96\x01\n\x10SessionEventType\x12\"\n\x1eSESSION_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1e\n\x1aSESSION_EVENT_TYPE_CREATED\x10\x01\x12\x1e\n\x1aSESSION_EVENT_TYPE_REVOKED\x10\x02\x12\x1e\n\x1aSESSION_EVENT_TYPE_EXPIRED\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,tradesage/session/v1/session_resources.proto\x12\x14tradesage.session.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"P\n\x08Location\x12\x1a\n\x0c\x63ountry_code\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x14\n\x06region\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x12\n\x04\x63ity\x18\x03 \x01(\tB\x04\xe2\x41\x01\x03\"\xc1\x03\n\x07Session\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12\x10\n\x02id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x15\n\x07user_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x03\x12\x17\n\ttenant_id\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\nuser_agent\x18\x05 \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\nip_address\x18\x06 \x01(\tB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x38\n\x0elast_seen_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x65xpire_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x13\n\x05roles\x18\n \x03(\tB\x04\xe2\x41\x01\x03\x12\x15\n\x07\x63urrent\x18\x0b \x01(\x08\x42\x04\xe2\x41\x01\x03\x12 \n\x12\x64\x65vice_fingerprint\x18\x0c \x01(\tB\x04\xe2\x41\x01\x03\x12\x36\n\x08location\x18\r \x01(\x0b\x32\x1e.tradesage.session.v1.LocationB\x04\xe2\x41\x01\x03\"\xfe\x01\n\x0cSessionEvent\x12\x16\n\x08\x65vent_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12:\n\x04type\x18\x02 \x01(\x0e\x32&.tradesage.session.v1.SessionEventTypeB\x04\xe2\x41\x01\x03\x12\x34\n\x07session\x18\x03 \x01(\x0b\x32\x1d.tradesage.session.v1.SessionB\x04\xe2\x41\x01\x03\x12\x14\n\x06reason\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12\x34\n\nevent_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x18\n\nnew_device\x18\x06 \x01(\x08\x42\x04\xe2\x41\x01\x03*\x96\x01\n\x10SessionEventType\x12\"\n\x1eSESSION_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1e\n\x1aSESSION_EVENT_TYPE_CREATED\x10\x01\x12\x1e\n\x1aSESSION_EVENT_TYPE_REVOKED\x10\x02\x12\x1e\n\x1aSESSION_EVENT_TYPE_EXPIRED\x10\x03*\x82\x01\n\x12SessionLimitPolicy\x12$\n SESSION_LIMIT_POLICY_UNSPECIFIED\x10\x00\x12\x1f\n\x1bSESSION_LIMIT_POLICY_REFUSE\x10\x01\x12%\n!SESSION_LIMIT_POLICY_EVICT_OLDEST\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tradesage.session.v1.session_resources_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_LOCATION'].fields_by_name['country_code']._loaded_options = None
+  _globals['_LOCATION'].fields_by_name['country_code']._serialized_options = b'\342A\001\003'
+  _globals['_LOCATION'].fields_by_name['region']._loaded_options = None
+  _globals['_LOCATION'].fields_by_name['region']._serialized_options = b'\342A\001\003'
+  _globals['_LOCATION'].fields_by_name['city']._loaded_options = None
+  _globals['_LOCATION'].fields_by_name['city']._serialized_options = b'\342A\001\003'
   _globals['_SESSION'].fields_by_name['name']._loaded_options = None
   _globals['_SESSION'].fields_by_name['name']._serialized_options = b'\342A\001\010'
   _globals['_SESSION'].fields_by_name['id']._loaded_options = None
@@ -55,6 +61,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SESSION'].fields_by_name['roles']._serialized_options = b'\342A\001\003'
   _globals['_SESSION'].fields_by_name['current']._loaded_options = None
   _globals['_SESSION'].fields_by_name['current']._serialized_options = b'\342A\001\003'
+  _globals['_SESSION'].fields_by_name['device_fingerprint']._loaded_options = None
+  _globals['_SESSION'].fields_by_name['device_fingerprint']._serialized_options = b'\342A\001\003'
+  _globals['_SESSION'].fields_by_name['location']._loaded_options = None
+  _globals['_SESSION'].fields_by_name['location']._serialized_options = b'\342A\001\003'
   _globals['_SESSIONEVENT'].fields_by_name['event_id']._loaded_options = None
   _globals['_SESSIONEVENT'].fields_by_name['event_id']._serialized_options = b'\342A\001\003'
   _globals['_SESSIONEVENT'].fields_by_name['type']._loaded_options = None
@@ -65,10 +75,16 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SESSIONEVENT'].fields_by_name['reason']._serialized_options = b'\342A\001\003'
   _globals['_SESSIONEVENT'].fields_by_name['event_time']._loaded_options = None
   _globals['_SESSIONEVENT'].fields_by_name['event_time']._serialized_options = b'\342A\001\003'
-  _globals['_SESSIONEVENTTYPE']._serialized_start=730
-  _globals['_SESSIONEVENTTYPE']._serialized_end=880
-  _globals['_SESSION']._serialized_start=137
-  _globals['_SESSION']._serialized_end=496
-  _globals['_SESSIONEVENT']._serialized_start=499
-  _globals['_SESSIONEVENT']._serialized_end=727
+  _globals['_SESSIONEVENT'].fields_by_name['new_device']._loaded_options = None
+  _globals['_SESSIONEVENT'].fields_by_name['new_device']._serialized_options = b'\342A\001\003'
+  _globals['_SESSIONEVENTTYPE']._serialized_start=928
+  _globals['_SESSIONEVENTTYPE']._serialized_end=1078
+  _globals['_SESSIONLIMITPOLICY']._serialized_start=1081
+  _globals['_SESSIONLIMITPOLICY']._serialized_end=1211
+  _globals['_LOCATION']._serialized_start=136
+  _globals['_LOCATION']._serialized_end=216
+  _globals['_SESSION']._serialized_start=219
+  _globals['_SESSION']._serialized_end=668
+  _globals['_SESSIONEVENT']._serialized_start=671
+  _globals['_SESSIONEVENT']._serialized_end=925
 # @@protoc_insertion_point(module_scope)

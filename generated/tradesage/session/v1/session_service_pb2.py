@@ -28,13 +28,15 @@ from tradesage.session.v1 import session_resources_pb2 as tradesage_dot_session_
 from tradesage.type.v1 import stream_pb2 as tradesage_dot_type_dot_v1_dot_stream__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*tradesage/session/v1/session_service.proto\x12\x14tradesage.session.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a,tradesage/session/v1/session_resources.proto\x1a\x1etradesage/type/v1/stream.proto\"\xa9\x01\n\x14\x43reateSessionRequest\x12\x15\n\x07user_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\ttenant_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nuser_agent\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x18\n\nip_address\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12\x13\n\x05roles\x18\x05 \x03(\tB\x04\xe2\x41\x01\x01\x12\x18\n\nrequest_id\x18\x06 \x01(\tB\x04\xe2\x41\x01\x01\"G\n\x15\x43reateSessionResponse\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.tradesage.session.v1.Session\")\n\x13TouchSessionRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"F\n\x14TouchSessionResponse\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.tradesage.session.v1.Session\"\'\n\x11GetSessionRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"D\n\x12GetSessionResponse\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.tradesage.session.v1.Session\"H\n\x13ListSessionsRequest\x12\x17\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\"`\n\x14ListSessionsResponse\x12/\n\x08sessions\x18\x01 \x03(\x0b\x32\x1d.tradesage.session.v1.Session\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"D\n\x14\x44\x65leteSessionRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\"G\n\x15\x44\x65leteSessionResponse\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.tradesage.session.v1.Session\"6\n\x1aRevokeOtherSessionsRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x01\"4\n\x1bRevokeOtherSessionsResponse\x12\x15\n\rrevoked_count\x18\x01 \x01(\x05\"\x1c\n\x1aStreamSessionEventsRequest\"\x96\x01\n\x1bStreamSessionEventsResponse\x12;\n\rsession_event\x18\x01 \x01(\x0b\x32\".tradesage.session.v1.SessionEventH\x00\x12\x31\n\theartbeat\x18\x02 \x01(\x0b\x32\x1c.tradesage.type.v1.HeartbeatH\x00\x42\x07\n\x05\x65vent2\xbc\x07\n\x0eSessionService\x12h\n\rCreateSession\x12*.tradesage.session.v1.CreateSessionRequest\x1a+.tradesage.session.v1.CreateSessionResponse\x12\x65\n\x0cTouchSession\x12).tradesage.session.v1.TouchSessionRequest\x1a*.tradesage.session.v1.TouchSessionResponse\x12\x82\x01\n\nGetSession\x12\'.tradesage.session.v1.GetSessionRequest\x1a(.tradesage.session.v1.GetSessionResponse\"!\x82\xd3\xe4\x93\x02\x1b\x12\x19/api/v1/{name=sessions/*}\x12\x7f\n\x0cListSessions\x12).tradesage.session.v1.ListSessionsRequest\x1a*.tradesage.session.v1.ListSessionsResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/api/v1/sessions\x12\x8b\x01\n\rDeleteSession\x12*.tradesage.session.v1.DeleteSessionRequest\x1a+.tradesage.session.v1.DeleteSessionResponse\"!\x82\xd3\xe4\x93\x02\x1b*\x19/api/v1/{name=sessions/*}\x12\xa4\x01\n\x13RevokeOtherSessions\x12\x30.tradesage.session.v1.RevokeOtherSessionsRequest\x1a\x31.tradesage.session.v1.RevokeOtherSessionsResponse\"(\x82\xd3\xe4\x93\x02\"\"\x1d/api/v1/sessions:revokeOthers:\x01*\x12\x9d\x01\n\x13StreamSessionEvents\x12\x30.tradesage.session.v1.StreamSessionEventsRequest\x1a\x31.tradesage.session.v1.StreamSessionEventsResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/api/v1/sessions:stream0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*tradesage/session/v1/session_service.proto\x12\x14tradesage.session.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a,tradesage/session/v1/session_resources.proto\x1a\x1etradesage/type/v1/stream.proto\"\xb9\x03\n\x14\x43reateSessionRequest\x12\x15\n\x07user_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\ttenant_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nuser_agent\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x18\n\nip_address\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12\x13\n\x05roles\x18\x05 \x03(\tB\x04\xe2\x41\x01\x01\x12\x18\n\nrequest_id\x18\x06 \x01(\tB\x04\xe2\x41\x01\x01\x12W\n\x0c\x63lient_hints\x18\x07 \x03(\x0b\x32;.tradesage.session.v1.CreateSessionRequest.ClientHintsEntryB\x04\xe2\x41\x01\x01\x12\x17\n\tdevice_id\x18\x08 \x01(\tB\x04\xe2\x41\x01\x01\x12\x1a\n\x0cmax_sessions\x18\t \x01(\x05\x42\x04\xe2\x41\x01\x01\x12L\n\x14session_limit_policy\x18\n \x01(\x0e\x32(.tradesage.session.v1.SessionLimitPolicyB\x04\xe2\x41\x01\x01\x1a\x32\n\x10\x43lientHintsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"u\n\x15\x43reateSessionResponse\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.tradesage.session.v1.Session\x12\x12\n\nnew_device\x18\x02 \x01(\x08\x12\x18\n\x10\x65victed_sessions\x18\x03 \x03(\t\")\n\x13TouchSessionRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"F\n\x14TouchSessionResponse\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.tradesage.session.v1.Session\"\'\n\x11GetSessionRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"D\n\x12GetSessionResponse\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.tradesage.session.v1.Session\"H\n\x13ListSessionsRequest\x12\x17\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\"`\n\x14ListSessionsResponse\x12/\n\x08sessions\x18\x01 \x03(\x0b\x32\x1d.tradesage.session.v1.Session\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"Z\n\x14\x44\x65leteSessionRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06reason\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"G\n\x15\x44\x65leteSessionResponse\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.tradesage.session.v1.Session\"6\n\x1aRevokeOtherSessionsRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x01\"4\n\x1bRevokeOtherSessionsResponse\x12\x15\n\rrevoked_count\x18\x01 \x01(\x05\"\x1c\n\x1aStreamSessionEventsRequest\"\x96\x01\n\x1bStreamSessionEventsResponse\x12;\n\rsession_event\x18\x01 \x01(\x0b\x32\".tradesage.session.v1.SessionEventH\x00\x12\x31\n\theartbeat\x18\x02 \x01(\x0b\x32\x1c.tradesage.type.v1.HeartbeatH\x00\x42\x07\n\x05\x65vent\"\x82\x01\n\x19RevokeUserSessionsRequest\x12\x15\n\x07user_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\ttenant_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x06reason\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1f\n\x11\x65xcept_session_id\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\"3\n\x1aRevokeUserSessionsResponse\x12\x15\n\rrevoked_count\x18\x01 \x01(\x05\x32\xb5\x08\n\x0eSessionService\x12h\n\rCreateSession\x12*.tradesage.session.v1.CreateSessionRequest\x1a+.tradesage.session.v1.CreateSessionResponse\x12\x65\n\x0cTouchSession\x12).tradesage.session.v1.TouchSessionRequest\x1a*.tradesage.session.v1.TouchSessionResponse\x12\x82\x01\n\nGetSession\x12\'.tradesage.session.v1.GetSessionRequest\x1a(.tradesage.session.v1.GetSessionResponse\"!\x82\xd3\xe4\x93\x02\x1b\x12\x19/api/v1/{name=sessions/*}\x12\x7f\n\x0cListSessions\x12).tradesage.session.v1.ListSessionsRequest\x1a*.tradesage.session.v1.ListSessionsResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/api/v1/sessions\x12\x8b\x01\n\rDeleteSession\x12*.tradesage.session.v1.DeleteSessionRequest\x1a+.tradesage.session.v1.DeleteSessionResponse\"!\x82\xd3\xe4\x93\x02\x1b*\x19/api/v1/{name=sessions/*}\x12\xa4\x01\n\x13RevokeOtherSessions\x12\x30.tradesage.session.v1.RevokeOtherSessionsRequest\x1a\x31.tradesage.session.v1.RevokeOtherSessionsResponse\"(\x82\xd3\xe4\x93\x02\"\"\x1d/api/v1/sessions:revokeOthers:\x01*\x12\x9d\x01\n\x13StreamSessionEvents\x12\x30.tradesage.session.v1.StreamSessionEventsRequest\x1a\x31.tradesage.session.v1.StreamSessionEventsResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/api/v1/sessions:stream0\x01\x12w\n\x12RevokeUserSessions\x12/.tradesage.session.v1.RevokeUserSessionsRequest\x1a\x30.tradesage.session.v1.RevokeUserSessionsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tradesage.session.v1.session_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_CREATESESSIONREQUEST_CLIENTHINTSENTRY']._loaded_options = None
+  _globals['_CREATESESSIONREQUEST_CLIENTHINTSENTRY']._serialized_options = b'8\001'
   _globals['_CREATESESSIONREQUEST'].fields_by_name['user_id']._loaded_options = None
   _globals['_CREATESESSIONREQUEST'].fields_by_name['user_id']._serialized_options = b'\342A\001\002'
   _globals['_CREATESESSIONREQUEST'].fields_by_name['tenant_id']._loaded_options = None
@@ -47,6 +49,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATESESSIONREQUEST'].fields_by_name['roles']._serialized_options = b'\342A\001\001'
   _globals['_CREATESESSIONREQUEST'].fields_by_name['request_id']._loaded_options = None
   _globals['_CREATESESSIONREQUEST'].fields_by_name['request_id']._serialized_options = b'\342A\001\001'
+  _globals['_CREATESESSIONREQUEST'].fields_by_name['client_hints']._loaded_options = None
+  _globals['_CREATESESSIONREQUEST'].fields_by_name['client_hints']._serialized_options = b'\342A\001\001'
+  _globals['_CREATESESSIONREQUEST'].fields_by_name['device_id']._loaded_options = None
+  _globals['_CREATESESSIONREQUEST'].fields_by_name['device_id']._serialized_options = b'\342A\001\001'
+  _globals['_CREATESESSIONREQUEST'].fields_by_name['max_sessions']._loaded_options = None
+  _globals['_CREATESESSIONREQUEST'].fields_by_name['max_sessions']._serialized_options = b'\342A\001\001'
+  _globals['_CREATESESSIONREQUEST'].fields_by_name['session_limit_policy']._loaded_options = None
+  _globals['_CREATESESSIONREQUEST'].fields_by_name['session_limit_policy']._serialized_options = b'\342A\001\001'
   _globals['_TOUCHSESSIONREQUEST'].fields_by_name['name']._loaded_options = None
   _globals['_TOUCHSESSIONREQUEST'].fields_by_name['name']._serialized_options = b'\342A\001\002'
   _globals['_GETSESSIONREQUEST'].fields_by_name['name']._loaded_options = None
@@ -59,8 +69,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DELETESESSIONREQUEST'].fields_by_name['name']._serialized_options = b'\342A\001\002'
   _globals['_DELETESESSIONREQUEST'].fields_by_name['request_id']._loaded_options = None
   _globals['_DELETESESSIONREQUEST'].fields_by_name['request_id']._serialized_options = b'\342A\001\001'
+  _globals['_DELETESESSIONREQUEST'].fields_by_name['reason']._loaded_options = None
+  _globals['_DELETESESSIONREQUEST'].fields_by_name['reason']._serialized_options = b'\342A\001\001'
   _globals['_REVOKEOTHERSESSIONSREQUEST'].fields_by_name['request_id']._loaded_options = None
   _globals['_REVOKEOTHERSESSIONSREQUEST'].fields_by_name['request_id']._serialized_options = b'\342A\001\001'
+  _globals['_REVOKEUSERSESSIONSREQUEST'].fields_by_name['user_id']._loaded_options = None
+  _globals['_REVOKEUSERSESSIONSREQUEST'].fields_by_name['user_id']._serialized_options = b'\342A\001\002'
+  _globals['_REVOKEUSERSESSIONSREQUEST'].fields_by_name['tenant_id']._loaded_options = None
+  _globals['_REVOKEUSERSESSIONSREQUEST'].fields_by_name['tenant_id']._serialized_options = b'\342A\001\002'
+  _globals['_REVOKEUSERSESSIONSREQUEST'].fields_by_name['reason']._loaded_options = None
+  _globals['_REVOKEUSERSESSIONSREQUEST'].fields_by_name['reason']._serialized_options = b'\342A\001\002'
+  _globals['_REVOKEUSERSESSIONSREQUEST'].fields_by_name['except_session_id']._loaded_options = None
+  _globals['_REVOKEUSERSESSIONSREQUEST'].fields_by_name['except_session_id']._serialized_options = b'\342A\001\001'
   _globals['_SESSIONSERVICE'].methods_by_name['GetSession']._loaded_options = None
   _globals['_SESSIONSERVICE'].methods_by_name['GetSession']._serialized_options = b'\202\323\344\223\002\033\022\031/api/v1/{name=sessions/*}'
   _globals['_SESSIONSERVICE'].methods_by_name['ListSessions']._loaded_options = None
@@ -72,33 +92,39 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SESSIONSERVICE'].methods_by_name['StreamSessionEvents']._loaded_options = None
   _globals['_SESSIONSERVICE'].methods_by_name['StreamSessionEvents']._serialized_options = b'\202\323\344\223\002\031\022\027/api/v1/sessions:stream'
   _globals['_CREATESESSIONREQUEST']._serialized_start=210
-  _globals['_CREATESESSIONREQUEST']._serialized_end=379
-  _globals['_CREATESESSIONRESPONSE']._serialized_start=381
-  _globals['_CREATESESSIONRESPONSE']._serialized_end=452
-  _globals['_TOUCHSESSIONREQUEST']._serialized_start=454
-  _globals['_TOUCHSESSIONREQUEST']._serialized_end=495
-  _globals['_TOUCHSESSIONRESPONSE']._serialized_start=497
-  _globals['_TOUCHSESSIONRESPONSE']._serialized_end=567
-  _globals['_GETSESSIONREQUEST']._serialized_start=569
-  _globals['_GETSESSIONREQUEST']._serialized_end=608
-  _globals['_GETSESSIONRESPONSE']._serialized_start=610
-  _globals['_GETSESSIONRESPONSE']._serialized_end=678
-  _globals['_LISTSESSIONSREQUEST']._serialized_start=680
-  _globals['_LISTSESSIONSREQUEST']._serialized_end=752
-  _globals['_LISTSESSIONSRESPONSE']._serialized_start=754
-  _globals['_LISTSESSIONSRESPONSE']._serialized_end=850
-  _globals['_DELETESESSIONREQUEST']._serialized_start=852
-  _globals['_DELETESESSIONREQUEST']._serialized_end=920
-  _globals['_DELETESESSIONRESPONSE']._serialized_start=922
-  _globals['_DELETESESSIONRESPONSE']._serialized_end=993
-  _globals['_REVOKEOTHERSESSIONSREQUEST']._serialized_start=995
-  _globals['_REVOKEOTHERSESSIONSREQUEST']._serialized_end=1049
-  _globals['_REVOKEOTHERSESSIONSRESPONSE']._serialized_start=1051
-  _globals['_REVOKEOTHERSESSIONSRESPONSE']._serialized_end=1103
-  _globals['_STREAMSESSIONEVENTSREQUEST']._serialized_start=1105
-  _globals['_STREAMSESSIONEVENTSREQUEST']._serialized_end=1133
-  _globals['_STREAMSESSIONEVENTSRESPONSE']._serialized_start=1136
-  _globals['_STREAMSESSIONEVENTSRESPONSE']._serialized_end=1286
-  _globals['_SESSIONSERVICE']._serialized_start=1289
-  _globals['_SESSIONSERVICE']._serialized_end=2245
+  _globals['_CREATESESSIONREQUEST']._serialized_end=651
+  _globals['_CREATESESSIONREQUEST_CLIENTHINTSENTRY']._serialized_start=601
+  _globals['_CREATESESSIONREQUEST_CLIENTHINTSENTRY']._serialized_end=651
+  _globals['_CREATESESSIONRESPONSE']._serialized_start=653
+  _globals['_CREATESESSIONRESPONSE']._serialized_end=770
+  _globals['_TOUCHSESSIONREQUEST']._serialized_start=772
+  _globals['_TOUCHSESSIONREQUEST']._serialized_end=813
+  _globals['_TOUCHSESSIONRESPONSE']._serialized_start=815
+  _globals['_TOUCHSESSIONRESPONSE']._serialized_end=885
+  _globals['_GETSESSIONREQUEST']._serialized_start=887
+  _globals['_GETSESSIONREQUEST']._serialized_end=926
+  _globals['_GETSESSIONRESPONSE']._serialized_start=928
+  _globals['_GETSESSIONRESPONSE']._serialized_end=996
+  _globals['_LISTSESSIONSREQUEST']._serialized_start=998
+  _globals['_LISTSESSIONSREQUEST']._serialized_end=1070
+  _globals['_LISTSESSIONSRESPONSE']._serialized_start=1072
+  _globals['_LISTSESSIONSRESPONSE']._serialized_end=1168
+  _globals['_DELETESESSIONREQUEST']._serialized_start=1170
+  _globals['_DELETESESSIONREQUEST']._serialized_end=1260
+  _globals['_DELETESESSIONRESPONSE']._serialized_start=1262
+  _globals['_DELETESESSIONRESPONSE']._serialized_end=1333
+  _globals['_REVOKEOTHERSESSIONSREQUEST']._serialized_start=1335
+  _globals['_REVOKEOTHERSESSIONSREQUEST']._serialized_end=1389
+  _globals['_REVOKEOTHERSESSIONSRESPONSE']._serialized_start=1391
+  _globals['_REVOKEOTHERSESSIONSRESPONSE']._serialized_end=1443
+  _globals['_STREAMSESSIONEVENTSREQUEST']._serialized_start=1445
+  _globals['_STREAMSESSIONEVENTSREQUEST']._serialized_end=1473
+  _globals['_STREAMSESSIONEVENTSRESPONSE']._serialized_start=1476
+  _globals['_STREAMSESSIONEVENTSRESPONSE']._serialized_end=1626
+  _globals['_REVOKEUSERSESSIONSREQUEST']._serialized_start=1629
+  _globals['_REVOKEUSERSESSIONSREQUEST']._serialized_end=1759
+  _globals['_REVOKEUSERSESSIONSRESPONSE']._serialized_start=1761
+  _globals['_REVOKEUSERSESSIONSRESPONSE']._serialized_end=1812
+  _globals['_SESSIONSERVICE']._serialized_start=1815
+  _globals['_SESSIONSERVICE']._serialized_end=2892
 # @@protoc_insertion_point(module_scope)

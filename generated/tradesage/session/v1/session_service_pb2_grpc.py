@@ -26,8 +26,9 @@ if _version_not_supported:
 
 
 class SessionServiceStub:
-    """Keeps users' sessions. Users see and revoke their own sessions; CreateSession and TouchSession
-    are internal, called by the auth service through the mesh, and have no REST route.
+    """Keeps users' sessions. Users see and revoke their own sessions; CreateSession, TouchSession and
+    RevokeUserSessions are internal, called by other services through the mesh, and have no REST
+    route.
     """
 
     def __init__(self, channel):
@@ -71,11 +72,17 @@ class SessionServiceStub:
                 request_serializer=tradesage_dot_session_dot_v1_dot_session__service__pb2.StreamSessionEventsRequest.SerializeToString,
                 response_deserializer=tradesage_dot_session_dot_v1_dot_session__service__pb2.StreamSessionEventsResponse.FromString,
                 _registered_method=True)
+        self.RevokeUserSessions = channel.unary_unary(
+                '/tradesage.session.v1.SessionService/RevokeUserSessions',
+                request_serializer=tradesage_dot_session_dot_v1_dot_session__service__pb2.RevokeUserSessionsRequest.SerializeToString,
+                response_deserializer=tradesage_dot_session_dot_v1_dot_session__service__pb2.RevokeUserSessionsResponse.FromString,
+                _registered_method=True)
 
 
 class SessionServiceServicer:
-    """Keeps users' sessions. Users see and revoke their own sessions; CreateSession and TouchSession
-    are internal, called by the auth service through the mesh, and have no REST route.
+    """Keeps users' sessions. Users see and revoke their own sessions; CreateSession, TouchSession and
+    RevokeUserSessions are internal, called by other services through the mesh, and have no REST
+    route.
     """
 
     def CreateSession(self, request, context):
@@ -93,21 +100,22 @@ class SessionServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetSession(self, request, context):
-        """Get one of the caller's sessions.
+        """Get one of the caller's sessions (admins and owners: any session of their tenant).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListSessions(self, request, context):
-        """List the caller's live sessions, most recently used first.
+        """List the caller's live sessions, newest first.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DeleteSession(self, request, context):
-        """Revoke one of the caller's sessions; its tokens stop working at once.
+        """Revoke one of the caller's sessions (admins and owners: any session of their tenant); its
+        tokens stop working at once.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -122,6 +130,13 @@ class SessionServiceServicer:
 
     def StreamSessionEvents(self, request, context):
         """Stream changes to the caller's sessions, with heartbeats while idle.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeUserSessions(self, request, context):
+        """Revoke every session of a user, e.g. after a password reset; internal.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -165,6 +180,11 @@ def add_SessionServiceServicer_to_server(servicer, server):
                     request_deserializer=tradesage_dot_session_dot_v1_dot_session__service__pb2.StreamSessionEventsRequest.FromString,
                     response_serializer=tradesage_dot_session_dot_v1_dot_session__service__pb2.StreamSessionEventsResponse.SerializeToString,
             ),
+            'RevokeUserSessions': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeUserSessions,
+                    request_deserializer=tradesage_dot_session_dot_v1_dot_session__service__pb2.RevokeUserSessionsRequest.FromString,
+                    response_serializer=tradesage_dot_session_dot_v1_dot_session__service__pb2.RevokeUserSessionsResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'tradesage.session.v1.SessionService', rpc_method_handlers)
@@ -174,8 +194,9 @@ def add_SessionServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class SessionService:
-    """Keeps users' sessions. Users see and revoke their own sessions; CreateSession and TouchSession
-    are internal, called by the auth service through the mesh, and have no REST route.
+    """Keeps users' sessions. Users see and revoke their own sessions; CreateSession, TouchSession and
+    RevokeUserSessions are internal, called by other services through the mesh, and have no REST
+    route.
     """
 
     @staticmethod
@@ -357,6 +378,33 @@ class SessionService:
             '/tradesage.session.v1.SessionService/StreamSessionEvents',
             tradesage_dot_session_dot_v1_dot_session__service__pb2.StreamSessionEventsRequest.SerializeToString,
             tradesage_dot_session_dot_v1_dot_session__service__pb2.StreamSessionEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeUserSessions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradesage.session.v1.SessionService/RevokeUserSessions',
+            tradesage_dot_session_dot_v1_dot_session__service__pb2.RevokeUserSessionsRequest.SerializeToString,
+            tradesage_dot_session_dot_v1_dot_session__service__pb2.RevokeUserSessionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -27,8 +27,9 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class SessionServiceStub:
-    """Keeps users' sessions. Users see and revoke their own sessions; CreateSession and TouchSession
-    are internal, called by the auth service through the mesh, and have no REST route.
+    """Keeps users' sessions. Users see and revoke their own sessions; CreateSession, TouchSession and
+    RevokeUserSessions are internal, called by other services through the mesh, and have no REST
+    route.
     """
 
     @_typing.overload
@@ -40,20 +41,25 @@ class SessionServiceStub:
     TouchSession: _grpc.UnaryUnaryMultiCallable[_session_service_pb2.TouchSessionRequest, _session_service_pb2.TouchSessionResponse]
     """Mark a session as used at token refresh and extend its expiry; internal."""
     GetSession: _grpc.UnaryUnaryMultiCallable[_session_service_pb2.GetSessionRequest, _session_service_pb2.GetSessionResponse]
-    """Get one of the caller's sessions."""
+    """Get one of the caller's sessions (admins and owners: any session of their tenant)."""
     ListSessions: _grpc.UnaryUnaryMultiCallable[_session_service_pb2.ListSessionsRequest, _session_service_pb2.ListSessionsResponse]
-    """List the caller's live sessions, most recently used first."""
+    """List the caller's live sessions, newest first."""
     DeleteSession: _grpc.UnaryUnaryMultiCallable[_session_service_pb2.DeleteSessionRequest, _session_service_pb2.DeleteSessionResponse]
-    """Revoke one of the caller's sessions; its tokens stop working at once."""
+    """Revoke one of the caller's sessions (admins and owners: any session of their tenant); its
+    tokens stop working at once.
+    """
     RevokeOtherSessions: _grpc.UnaryUnaryMultiCallable[_session_service_pb2.RevokeOtherSessionsRequest, _session_service_pb2.RevokeOtherSessionsResponse]
     """Revoke every session of the caller except the current one."""
     StreamSessionEvents: _grpc.UnaryStreamMultiCallable[_session_service_pb2.StreamSessionEventsRequest, _session_service_pb2.StreamSessionEventsResponse]
     """Stream changes to the caller's sessions, with heartbeats while idle."""
+    RevokeUserSessions: _grpc.UnaryUnaryMultiCallable[_session_service_pb2.RevokeUserSessionsRequest, _session_service_pb2.RevokeUserSessionsResponse]
+    """Revoke every session of a user, e.g. after a password reset; internal."""
 
 @_typing.type_check_only
 class SessionServiceAsyncStub(SessionServiceStub):
-    """Keeps users' sessions. Users see and revoke their own sessions; CreateSession and TouchSession
-    are internal, called by the auth service through the mesh, and have no REST route.
+    """Keeps users' sessions. Users see and revoke their own sessions; CreateSession, TouchSession and
+    RevokeUserSessions are internal, called by other services through the mesh, and have no REST
+    route.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -62,19 +68,24 @@ class SessionServiceAsyncStub(SessionServiceStub):
     TouchSession: _aio.UnaryUnaryMultiCallable[_session_service_pb2.TouchSessionRequest, _session_service_pb2.TouchSessionResponse]  # type: ignore[assignment]
     """Mark a session as used at token refresh and extend its expiry; internal."""
     GetSession: _aio.UnaryUnaryMultiCallable[_session_service_pb2.GetSessionRequest, _session_service_pb2.GetSessionResponse]  # type: ignore[assignment]
-    """Get one of the caller's sessions."""
+    """Get one of the caller's sessions (admins and owners: any session of their tenant)."""
     ListSessions: _aio.UnaryUnaryMultiCallable[_session_service_pb2.ListSessionsRequest, _session_service_pb2.ListSessionsResponse]  # type: ignore[assignment]
-    """List the caller's live sessions, most recently used first."""
+    """List the caller's live sessions, newest first."""
     DeleteSession: _aio.UnaryUnaryMultiCallable[_session_service_pb2.DeleteSessionRequest, _session_service_pb2.DeleteSessionResponse]  # type: ignore[assignment]
-    """Revoke one of the caller's sessions; its tokens stop working at once."""
+    """Revoke one of the caller's sessions (admins and owners: any session of their tenant); its
+    tokens stop working at once.
+    """
     RevokeOtherSessions: _aio.UnaryUnaryMultiCallable[_session_service_pb2.RevokeOtherSessionsRequest, _session_service_pb2.RevokeOtherSessionsResponse]  # type: ignore[assignment]
     """Revoke every session of the caller except the current one."""
     StreamSessionEvents: _aio.UnaryStreamMultiCallable[_session_service_pb2.StreamSessionEventsRequest, _session_service_pb2.StreamSessionEventsResponse]  # type: ignore[assignment]
     """Stream changes to the caller's sessions, with heartbeats while idle."""
+    RevokeUserSessions: _aio.UnaryUnaryMultiCallable[_session_service_pb2.RevokeUserSessionsRequest, _session_service_pb2.RevokeUserSessionsResponse]  # type: ignore[assignment]
+    """Revoke every session of a user, e.g. after a password reset; internal."""
 
 class SessionServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Keeps users' sessions. Users see and revoke their own sessions; CreateSession and TouchSession
-    are internal, called by the auth service through the mesh, and have no REST route.
+    """Keeps users' sessions. Users see and revoke their own sessions; CreateSession, TouchSession and
+    RevokeUserSessions are internal, called by other services through the mesh, and have no REST
+    route.
     """
 
     @_abc_1.abstractmethod
@@ -99,7 +110,7 @@ class SessionServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _session_service_pb2.GetSessionRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_session_service_pb2.GetSessionResponse, _abc.Awaitable[_session_service_pb2.GetSessionResponse]]:
-        """Get one of the caller's sessions."""
+        """Get one of the caller's sessions (admins and owners: any session of their tenant)."""
 
     @_abc_1.abstractmethod
     def ListSessions(
@@ -107,7 +118,7 @@ class SessionServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _session_service_pb2.ListSessionsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_session_service_pb2.ListSessionsResponse, _abc.Awaitable[_session_service_pb2.ListSessionsResponse]]:
-        """List the caller's live sessions, most recently used first."""
+        """List the caller's live sessions, newest first."""
 
     @_abc_1.abstractmethod
     def DeleteSession(
@@ -115,7 +126,9 @@ class SessionServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _session_service_pb2.DeleteSessionRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_session_service_pb2.DeleteSessionResponse, _abc.Awaitable[_session_service_pb2.DeleteSessionResponse]]:
-        """Revoke one of the caller's sessions; its tokens stop working at once."""
+        """Revoke one of the caller's sessions (admins and owners: any session of their tenant); its
+        tokens stop working at once.
+        """
 
     @_abc_1.abstractmethod
     def RevokeOtherSessions(
@@ -132,5 +145,13 @@ class SessionServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_session_service_pb2.StreamSessionEventsResponse], _abc.AsyncIterator[_session_service_pb2.StreamSessionEventsResponse]]:
         """Stream changes to the caller's sessions, with heartbeats while idle."""
+
+    @_abc_1.abstractmethod
+    def RevokeUserSessions(
+        self,
+        request: _session_service_pb2.RevokeUserSessionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_session_service_pb2.RevokeUserSessionsResponse, _abc.Awaitable[_session_service_pb2.RevokeUserSessionsResponse]]:
+        """Revoke every session of a user, e.g. after a password reset; internal."""
 
 def add_SessionServiceServicer_to_server(servicer: SessionServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
