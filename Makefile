@@ -45,7 +45,7 @@ BENCHES := $(patsubst bench/bench_%.py,%,$(wildcard bench/bench_*.py))
 bench: $(addprefix bench-,$(BENCHES)) ## Run every benchmark (each prints a JSON last line)
 
 bench-%: install ## Run one benchmark, e.g. `make bench-mesh`
-	$(PY) bench/bench_$*.py
+	PYTHONPATH=. $(PY) bench/bench_$*.py
 
 clean: ## Remove the data directory of `make run` (.tradesage/)
 	rm -rf .tradesage

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import signal
 import sys
 
-from mesh.supervisor import Mesh, data_dir_from_env
+from mesh.supervisor import RUN_FILE, Mesh, data_dir_from_env
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,11 +22,29 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--edge-port", type=int,
                     default=int(os.environ.get("TRADESAGE_EDGE_PORT", "8080")),
                     help="port of the REST edge (0: any free port; default 8080)")
+    outbox = commands.add_parser(
+        "outbox", help="list the mail the embedded default kept instead of sending",
+        description="Arguments after `outbox` go to `python -m services.auth.mail`.")
+    outbox.add_argument("mail_args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "up":
         return asyncio.run(_up(args.edge_port))
+    if args.command == "outbox":
+        return _outbox(args.mail_args)
     return 2
+
+
+def _outbox(mail_args: list[str]) -> int:
+    run_file = data_dir_from_env() / RUN_FILE
+    if not run_file.exists():
+        print(f"TradeSage is not running in {run_file.parent}; start it with `make run`",
+              file=sys.stderr)
+        return 1
+    from services.auth import mail  # only this command needs the auth service's code
+
+    database_url = json.loads(run_file.read_text())["database_url"]
+    return mail.main(["--database-url", database_url, *mail_args])
 
 
 async def _up(edge_port: int) -> int:

@@ -37,6 +37,7 @@ from mesh.topology import EDGE, Topology, load
 log = logging.getLogger("tradesage.supervisor")
 
 READY_TIMEOUT = 90.0
+RUN_FILE = "run.json"
 
 
 def data_dir_from_env() -> Path:
@@ -101,6 +102,7 @@ class Mesh:
             await self._start_proxy(name)
         await self._wait_all([self._proxy_ready(n) for n in (*self.topology.names, EDGE)])
         await self._wait_all([self._edge_serves()])
+        self._write_run_file()
 
     async def stop(self) -> None:
         """Stop everything this mesh started, edge first, stores last."""
@@ -116,9 +118,18 @@ class Mesh:
         if self._postgres is not None:
             await asyncio.to_thread(self._postgres.stop)
             self._set_state("postgres", "stopped")
+        (self.data_dir / RUN_FILE).unlink(missing_ok=True)
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None
+
+    def _write_run_file(self) -> None:
+        # Where this run's parts listen, for commands such as `tradesage outbox`.
+        run_file = self.data_dir / RUN_FILE
+        run_file.touch(mode=0o600)
+        run_file.write_text(json.dumps({
+            "pid": os.getpid(), "edge_url": self.edge_url,
+            "database_url": self.database_url, "redis_url": self.redis_url}))
 
     def _lock_data_dir(self) -> None:
         # Two runs on one data directory would stop each other's stores: refuse the second.

@@ -79,8 +79,10 @@ class LoginGuard:
     async def unlock(self, user_id: str) -> bool:
         """Lift a lock (an admin's call); return whether the account was locked."""
         was_locked = await self._pool.fetchval(
-            """UPDATE auth.lockouts SET failed_count = 0, locked_until = NULL
-               WHERE user_id = $1 RETURNING locked_until IS NOT NULL""", uuid.UUID(user_id))
+            """UPDATE auth.lockouts AS now_row SET failed_count = 0, locked_until = NULL
+               FROM (SELECT locked_until FROM auth.lockouts WHERE user_id = $1 FOR UPDATE) AS old
+               WHERE now_row.user_id = $1
+               RETURNING old.locked_until > now()""", uuid.UUID(user_id))
         return bool(was_locked)
 
     async def audit(self, *, tenant_id: str, email: str, user_id: str | None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
@@ -38,23 +39,27 @@ async def build(resources: Resources) -> Mounted:
     accounts, mfa = AccountStore(pool), MfaService(pool, box)
     guard = LoginGuard(pool, resources.cache, settings)
     flows = AuthFlows(accounts, TokenService(pool, keys, settings), guard, mfa,
-                      SessionClient(resources.peers), settings, _mail_hook(mail_settings))
+                      SessionClient(resources.peers), settings,
+                      _mail_hook(mail_settings, settings))
     oidc = OidcClient(load_oidc_providers(), resources.cache)
     return Mounted(
         servicers=[(auth_service_pb2_grpc.add_AuthServiceServicer_to_server,
-                    AuthServicer(flows, accounts, keys, guard, mfa, oidc))],
+                    AuthServicer(flows, accounts, keys, guard, mfa, oidc, mail_settings))],
         service_names=[auth_service_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name],
         background=[lambda: _rotate_keys(keys), mail.MailSender(pool, mail_settings).run],
         cleanup=[oidc.aclose],
     )
 
 
-def _mail_hook(settings: mail.MailSettings) -> MailHook:
+def _mail_hook(settings: mail.MailSettings, auth: AuthSettings) -> MailHook:
     async def send(connection: asyncpg.Connection, purpose: str, account: Account,
                    token: str) -> None:
-        render = verification_mail if purpose == VERIFY_EMAIL else password_reset_mail
+        verify = purpose == VERIFY_EMAIL
+        render = verification_mail if verify else password_reset_mail
+        lifetime = auth.verify_email_ttl if verify else auth.reset_password_ttl
         message = render(display_name=account.display_name or account.email,
-                         tenant_id=account.tenant_id, token=token, public_url=settings.public_url)
+                         tenant_id=account.tenant_id, token=token, public_url=settings.public_url,
+                         expires_in=timedelta(seconds=lifetime))
         await mail.enqueue(connection, tenant_id=account.tenant_id, recipient=account.email,
                            kind=message.kind, subject=message.subject, body=message.body)
 

@@ -10,10 +10,12 @@ from tradesage.auth.v1 import auth_resources_pb2 as resources_pb2
 from tradesage.auth.v1 import auth_service_pb2 as api
 from tradesage.auth.v1 import auth_service_pb2_grpc as api_grpc
 
+from services.auth import mail
 from services.auth.app import AuthFlows, Device
 from services.auth.domain import passwords
 from services.auth.keys import SigningKeyStore
 from services.auth.lockout import LoginGuard
+from services.auth.mail_converters import list_outbox_response, mail_kind_from_proto
 from services.auth.mfa import MfaService
 from services.auth.oidc import STATE_TTL_SECONDS, OidcClient
 from services.auth.store import Account, AccountStore
@@ -29,15 +31,18 @@ from services.runtime.identity import CLIENT_IP_KEY, Identity, require_identity
 from services.runtime.names import uuid_or_none
 from services.runtime.timestamps import to_timestamp
 
-ADMIN_ROLES = frozenset({"owner", "admin"})
+PLATFORM_ADMIN = "platform-admin"
+ADMIN_ROLES = frozenset({"owner", "admin", PLATFORM_ADMIN})
 
 
 class AuthServicer(api_grpc.AuthServiceServicer):
     """Serve every auth RPC."""
 
     def __init__(self, flows: AuthFlows, accounts: AccountStore, keys: SigningKeyStore,
-                 guard: LoginGuard, mfa: MfaService, oidc: OidcClient) -> None:
+                 guard: LoginGuard, mfa: MfaService, oidc: OidcClient,
+                 mail_settings: mail.MailSettings) -> None:
         self._flows = flows
+        self._mail_settings = mail_settings
         self._oidc = oidc
         self._accounts = accounts
         self._keys = keys
@@ -156,6 +161,18 @@ class AuthServicer(api_grpc.AuthServiceServicer):
             raise NotFound(f"user {request.user_id} does not exist", reason="USER_NOT_FOUND",
                            metadata={"userId": request.user_id})
         return api.UnlockAccountResponse(was_locked=await self._guard.unlock(account.user_id))
+
+    async def ListOutboxMail(self, request: api.ListOutboxMailRequest,
+                             context: grpc.aio.ServicerContext) -> api.ListOutboxMailResponse:
+        caller = require_admin()
+        mail.require_outbox_listing(self._mail_settings)
+        # Tenant admins see their tenant's mail; platform operators see all of it.
+        tenant_id = None if PLATFORM_ADMIN in caller.roles else caller.tenant_id
+        mails, token = await mail.list_outbox_page(
+            self._accounts.pool, tenant_id=tenant_id, recipient=request.to or None,
+            kind=mail_kind_from_proto(request.kind), page_size=request.page_size,
+            page_token=request.page_token)
+        return list_outbox_response(mails, token)
 
     async def _reauthenticate(self, caller: Identity, password: str) -> Account:
         """Ask for the password again before changing how the account signs in."""

@@ -29,6 +29,7 @@ INTERNAL_METHODS = frozenset(
     {
         "tradesage.session.v1.SessionService.CreateSession",
         "tradesage.session.v1.SessionService.TouchSession",
+        "tradesage.session.v1.SessionService.RevokeUserSessions",
     }
 )
 REST_PREFIXES = ("/api/v1/", "/.well-known/")

@@ -347,7 +347,9 @@ def test_edge_local_replies_have_the_error_shape(edge):
 def test_edge_clusters_pin_each_service_and_present_the_edge_identity(edge, plan, pki):
     clusters = _clusters(edge)
 
-    assert set(clusters) == {f"service_{name}" for name in SERVICES}
+    # One cluster per service, plus the edge's own listener for fetching the JWKS.
+    assert set(clusters) == {f"service_{name}" for name in SERVICES} | {"edge_jwks"}
+    assert _endpoint(clusters["edge_jwks"]) == ("127.0.0.1", plan.edge)
     for name in SERVICES:
         cluster = clusters[f"service_{name}"]
         tls = _tls(cluster["transport_socket"])
@@ -408,3 +410,23 @@ def test_envoy_validation_fails_on_a_missing_certificate(sidecars, tmp_path):
     context["tls_certificates"][0]["certificate_chain"]["filename"] = str(tmp_path / "gone.pem")
 
     assert _envoy_validate(broken, tmp_path / "broken.json").returncode != 0
+
+
+@NEEDS_DESCRIPTORS
+def test_edge_requires_a_token_except_on_public_routes(edge):
+    hcm = _hcm(_listener(edge, "edge"))
+    jwt = _http_filter(hcm, "envoy.filters.http.jwt_authn")
+    rules = jwt["rules"]
+    assert rules[-1] == {"match": {"prefix": "/"}, "requires": {"provider_name": "tradesage"}}
+    public = [rule["match"] for rule in rules[:-1]]
+    assert all("requires" not in rule for rule in rules[:-1])
+    assert {"path": "/tradesage.auth.v1.AuthService/Login"} in public
+    assert {"path": "/api/v1/openapi.json"} in public
+    login = [m for m in public if m.get("safe_regex", {}).get("regex") == "/api/v1/auth/login"]
+    assert login and login[0]["headers"][0]["string_match"] == {"exact": "POST"}
+    # Nothing that needs a caller is public.
+    assert not any("GetMe" in m.get("path", "") or "Logout" in m.get("path", "") for m in public)
+    claims = {c["claim_name"]: c["header_name"]
+              for c in jwt["providers"]["tradesage"]["claim_to_headers"]}
+    assert claims == {"sub": "x-tradesage-user-id", "tenant": "x-tradesage-tenant-id",
+                      "roles": "x-tradesage-roles", "sid": "x-tradesage-session-id"}

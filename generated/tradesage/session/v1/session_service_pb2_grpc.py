@@ -100,7 +100,8 @@ class SessionServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetSession(self, request, context):
-        """Get one of the caller's sessions (admins and owners: any session of their tenant).
+        """Get one of the caller's sessions (admins and owners: any session of their tenant; a mesh
+        service calling without a user identity: any session).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

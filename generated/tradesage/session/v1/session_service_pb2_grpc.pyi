@@ -41,7 +41,9 @@ class SessionServiceStub:
     TouchSession: _grpc.UnaryUnaryMultiCallable[_session_service_pb2.TouchSessionRequest, _session_service_pb2.TouchSessionResponse]
     """Mark a session as used at token refresh and extend its expiry; internal."""
     GetSession: _grpc.UnaryUnaryMultiCallable[_session_service_pb2.GetSessionRequest, _session_service_pb2.GetSessionResponse]
-    """Get one of the caller's sessions (admins and owners: any session of their tenant)."""
+    """Get one of the caller's sessions (admins and owners: any session of their tenant; a mesh
+    service calling without a user identity: any session).
+    """
     ListSessions: _grpc.UnaryUnaryMultiCallable[_session_service_pb2.ListSessionsRequest, _session_service_pb2.ListSessionsResponse]
     """List the caller's live sessions, newest first."""
     DeleteSession: _grpc.UnaryUnaryMultiCallable[_session_service_pb2.DeleteSessionRequest, _session_service_pb2.DeleteSessionResponse]
@@ -68,7 +70,9 @@ class SessionServiceAsyncStub(SessionServiceStub):
     TouchSession: _aio.UnaryUnaryMultiCallable[_session_service_pb2.TouchSessionRequest, _session_service_pb2.TouchSessionResponse]  # type: ignore[assignment]
     """Mark a session as used at token refresh and extend its expiry; internal."""
     GetSession: _aio.UnaryUnaryMultiCallable[_session_service_pb2.GetSessionRequest, _session_service_pb2.GetSessionResponse]  # type: ignore[assignment]
-    """Get one of the caller's sessions (admins and owners: any session of their tenant)."""
+    """Get one of the caller's sessions (admins and owners: any session of their tenant; a mesh
+    service calling without a user identity: any session).
+    """
     ListSessions: _aio.UnaryUnaryMultiCallable[_session_service_pb2.ListSessionsRequest, _session_service_pb2.ListSessionsResponse]  # type: ignore[assignment]
     """List the caller's live sessions, newest first."""
     DeleteSession: _aio.UnaryUnaryMultiCallable[_session_service_pb2.DeleteSessionRequest, _session_service_pb2.DeleteSessionResponse]  # type: ignore[assignment]
@@ -110,7 +114,9 @@ class SessionServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _session_service_pb2.GetSessionRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_session_service_pb2.GetSessionResponse, _abc.Awaitable[_session_service_pb2.GetSessionResponse]]:
-        """Get one of the caller's sessions (admins and owners: any session of their tenant)."""
+        """Get one of the caller's sessions (admins and owners: any session of their tenant; a mesh
+        service calling without a user identity: any session).
+        """
 
     @_abc_1.abstractmethod
     def ListSessions(
