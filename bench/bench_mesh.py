@@ -4,7 +4,7 @@ The same call on every path (market GetQuote, one Redis read) with the same conc
 the ratios show what the mesh costs. The load generator shares the machine's cores with
 everything it measures; absolute figures are lower than on separate hosts.
 
-Usage: python bench/bench_mesh.py [--seconds 5] [--concurrency 32]
+Usage: PYTHONPATH=. python bench/bench_mesh.py [--seconds 5] [--concurrency 32]
 """
 
 from __future__ import annotations
@@ -20,10 +20,12 @@ from pathlib import Path
 
 import aiohttp
 import grpc
+import httpx
 from tradesage.market.v1 import market_service_pb2 as api
 from tradesage.market.v1 import market_service_pb2_grpc as api_grpc
 
 from mesh.supervisor import Mesh
+from tests.support.accounts import signed_in_user
 
 REQUEST = api.GetQuoteRequest(symbol="AAPL")
 
@@ -60,9 +62,11 @@ async def grpc_path(address: str, authority: str | None, seconds: float,
         return await measure(call, seconds, concurrency)
 
 
-async def rest_path(base_url: str, seconds: float, concurrency: int) -> dict[str, float]:
+async def rest_path(base_url: str, token: str, seconds: float,
+                    concurrency: int) -> dict[str, float]:
     connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(base_url, connector=connector) as session:
+    headers = {"authorization": f"Bearer {token}"}
+    async with aiohttp.ClientSession(base_url, connector=connector, headers=headers) as session:
 
         async def call() -> None:
             async with session.get("/api/v1/market/quotes/AAPL") as reply:
@@ -71,6 +75,11 @@ async def rest_path(base_url: str, seconds: float, concurrency: int) -> dict[str
 
         await measure(call, 1.0, concurrency)
         return await measure(call, seconds, concurrency)
+
+
+async def access_token(mesh: Mesh) -> str:
+    async with httpx.AsyncClient(base_url=mesh.edge_url, timeout=30) as edge:
+        return (await signed_in_user(edge, mesh.database_url)).access_token
 
 
 async def main(seconds: float, concurrency: int) -> dict[str, object]:
@@ -87,7 +96,9 @@ async def main(seconds: float, concurrency: int) -> dict[str, object]:
                 # The path a peer takes: trading's outbound sidecar, mTLS, market's inbound.
                 "sidecar": await grpc_path(f"127.0.0.1:{ports.of('trading').outbound}",
                                            "market", seconds, concurrency),
-                "edge": await rest_path(mesh.edge_url, seconds, concurrency),
+                # A signed-in client: the edge checks its JWT, market checks its session.
+                "edge": await rest_path(mesh.edge_url, await access_token(mesh), seconds,
+                                        concurrency),
             }
         finally:
             await mesh.stop()

@@ -44,6 +44,8 @@ def jwt_filter(topology: Topology, edge_port: int, descriptor_set: Path,
         "claim_to_headers": [{"header_name": header, "claim_name": claim}
                              for claim, header in CLAIM_HEADERS.items()],
         "clock_skew_seconds": 30,
+        # Clients resend the same token for its whole life: verify its signature once.
+        "jwt_cache_config": {"jwt_cache_size": 10000},
     }
     public = [*_public_rules(topology, descriptor_set),
               *({"match": {"path": path}} for path in always_public)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -12,6 +13,7 @@ import pytest
 
 from mesh.supervisor import Mesh
 from tests.support.accounts import User, signed_in_user
+from tests.support.oidc_provider import LoopbackOidcProvider
 
 
 @pytest.fixture(scope="session")
@@ -27,11 +29,20 @@ def data_dir() -> Iterator[Path]:
 
 
 @pytest.fixture(scope="session")
-async def mesh(data_dir: Path) -> AsyncIterator[Mesh]:
+async def oidc_provider() -> AsyncIterator[LoopbackOidcProvider]:
+    """Start an OpenID Connect provider on loopback that the mesh's auth service trusts."""
+    async with LoopbackOidcProvider() as provider:
+        yield provider
+
+
+@pytest.fixture(scope="session")
+async def mesh(data_dir: Path, oidc_provider: LoopbackOidcProvider) -> AsyncIterator[Mesh]:
     """Start the whole mesh once per test session: stores, six services, sidecars, edge."""
     running = Mesh(data_dir=data_dir, edge_port=0,
                    extra_env={"TRADESAGE_MARKET_TICK_SECONDS": "0.05",
-                              "TRADESAGE_MARKET_HEARTBEAT_SECONDS": "1"})
+                              "TRADESAGE_MARKET_HEARTBEAT_SECONDS": "1",
+                              "TRADESAGE_OIDC_PROVIDERS": json.dumps(
+                                  {"test": oidc_provider.settings()})})
     await running.start()
     yield running
     await running.stop()

@@ -115,7 +115,8 @@ class AuthFlows:
 
     async def login_federated(self, identity: OidcIdentity, device: Device) -> SignedIn:
         """Sign in with an identity an OIDC provider vouched for; link or create the user."""
-        user_id = await self._accounts.federated_user(identity.issuer, identity.subject)
+        user_id = await self._accounts.federated_user(identity.tenant_id, identity.issuer,
+                                                      identity.subject)
         created = False
         if user_id is None:
             if not identity.email or not identity.email_verified:

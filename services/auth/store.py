@@ -98,11 +98,12 @@ class AccountStore:
             "UPDATE platform.credentials SET password_hash = $2, update_time = now()"
             " WHERE user_id = $1", uuid.UUID(user_id), password_hash)
 
-    async def federated_user(self, issuer: str, subject: str) -> str | None:
-        """Return the user linked to an OIDC identity, if any."""
+    async def federated_user(self, tenant_id: str, issuer: str, subject: str) -> str | None:
+        """Return the tenant's user linked to an OIDC identity, if any."""
         user_id = await self._pool.fetchval(
-            "SELECT user_id FROM auth.oidc_links WHERE issuer = $1 AND subject = $2",
-            issuer, subject)
+            """SELECT user_id FROM auth.oidc_links
+               WHERE tenant_id = $1 AND issuer = $2 AND subject = $3""",
+            uuid.UUID(tenant_id), issuer, subject)
         return str(user_id) if user_id else None
 
     async def link_federated(self, issuer: str, subject: str, tenant_id: str, email: str,
@@ -124,8 +125,9 @@ class AccountStore:
                        VALUES ($1, $2, $3, $4, true)""",
                     user_id, uuid.UUID(tenant_id), email, display_name[:100])
             await connection.execute(
-                """INSERT INTO auth.oidc_links (issuer, subject, user_id) VALUES ($1, $2, $3)
-                   ON CONFLICT (issuer, subject) DO NOTHING""", issuer, subject, user_id)
+                """INSERT INTO auth.oidc_links (tenant_id, issuer, subject, user_id)
+                   VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING""",
+                uuid.UUID(tenant_id), issuer, subject, user_id)
         return str(user_id), existing is None
 
     @property

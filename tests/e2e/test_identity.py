@@ -22,6 +22,7 @@ from tests.support.accounts import (
     register,
     signed_in_user,
 )
+from tests.support.oidc_provider import LoopbackOidcProvider
 
 
 async def me(edge: httpx.AsyncClient, access_token: str) -> httpx.Response:
@@ -294,3 +295,69 @@ async def test_totp_enrolment_and_login_with_code_or_recovery_code(
     assert with_recovery.status_code == 200, with_recovery.text
     reused = await login(edge, user.tenant_id, user.email, recoveryCode=recovery_codes[0])
     assert reused.json()["error"]["code"] == "INVALID_MFA_CODE"
+
+
+# --- OpenID Connect ------------------------------------------------------------------------------
+
+async def test_oidc_login_creates_then_reuses_the_linked_user(
+        edge: httpx.AsyncClient, oidc_provider: LoopbackOidcProvider) -> None:
+    tenant_id = await create_tenant(edge, name="Federated Inc")
+
+    async def sign_in() -> dict:
+        started = await edge.post("/api/v1/auth/oidc/start",
+                                  json={"tenantId": tenant_id, "provider": "test"})
+        assert started.status_code == 200, started.text
+        url = started.json()["authorizationUrl"]
+        assert "code_challenge_method=S256" in url
+        code, state = await oidc_provider.approve(url)
+        completed = await edge.post("/api/v1/auth/oidc/complete",
+                                    json={"state": state, "code": code})
+        assert completed.status_code == 200, completed.text
+        return completed.json()
+
+    first, second = await sign_in(), await sign_in()
+    assert first["userCreated"] is True
+    assert second["userCreated"] is False
+    assert first["userId"] == second["userId"]
+    principal = (await me(edge, second["accessToken"])).json()["principal"]
+    assert principal["email"] == oidc_provider.user.email
+    assert principal["tenantId"] == tenant_id
+
+
+async def test_oidc_state_is_single_use(edge: httpx.AsyncClient,
+                                        oidc_provider: LoopbackOidcProvider) -> None:
+    tenant_id = await create_tenant(edge, name="Federated Once")
+    started = (await edge.post("/api/v1/auth/oidc/start",
+                               json={"tenantId": tenant_id, "provider": "test"})).json()
+    code, state = await oidc_provider.approve(started["authorizationUrl"])
+    body = {"state": state, "code": code}
+    assert (await edge.post("/api/v1/auth/oidc/complete", json=body)).status_code == 200
+    replay = await edge.post("/api/v1/auth/oidc/complete", json=body)
+    assert replay.status_code == 400
+    assert replay.json()["error"]["code"] == "INVALID_OIDC_STATE"
+
+
+async def test_unknown_oidc_provider_is_not_found(edge: httpx.AsyncClient, user: User) -> None:
+    reply = await edge.post("/api/v1/auth/oidc/start",
+                            json={"tenantId": user.tenant_id, "provider": "nope"})
+    assert reply.status_code == 404
+    assert reply.json()["error"]["code"] == "OIDC_PROVIDER_NOT_FOUND"
+
+
+# --- the outbox of the embedded default ----------------------------------------------------------
+
+async def test_tenant_admin_lists_the_outbox_of_their_tenant_only(
+        edge: httpx.AsyncClient, mesh: Mesh) -> None:
+    tenant_id = await create_tenant(edge, name="Mailroom")
+    _, newcomer = await register(edge, mesh.database_url, tenant_id, verify=False)
+    await signed_in_user(edge, mesh.database_url)  # mail in another tenant
+    admin = await signed_in_user(edge, mesh.database_url, tenant_id)
+    await grant_roles(mesh, admin.user_id, "admin")
+    token = (await edge.post("/api/v1/auth/refresh",
+                             json={"refreshToken": admin.refresh_token})).json()["accessToken"]
+    reply = await edge.get("/api/v1/auth/outbox", headers={"authorization": f"Bearer {token}"})
+    assert reply.status_code == 200, reply.text
+    mails = reply.json()["mails"]
+    assert {m["tenantId"] for m in mails} == {tenant_id}
+    assert newcomer in {m["to"] for m in mails}
+    assert (await edge.get("/api/v1/auth/outbox", headers=admin.headers)).status_code == 403
