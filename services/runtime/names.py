@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from services.runtime.errors import FieldViolation, InvalidArgument
 
@@ -14,6 +15,16 @@ def resource_id(name: str, collection: str, field: str = "name") -> str:
         raise InvalidArgument(f"{field} must look like {collection}/{{id}}", [
             FieldViolation(field, f"must look like {collection}/{{id}}")])
     return resource
+
+
+def uuid_resource_id(name: str, collection: str,
+                     not_found: Callable[[str], Exception]) -> str:
+    """Return the canonical UUID in `collection/{id}`; an id that is no UUID cannot exist."""
+    resource = resource_id(name, collection)
+    canonical = uuid_or_none(resource)
+    if canonical is None:
+        raise not_found(resource)
+    return canonical
 
 
 def uuid_or_none(value: str) -> str | None:

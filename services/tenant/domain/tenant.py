@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from services.runtime.errors import FieldViolation, NotFound, require
-from services.runtime.names import resource_id, uuid_or_none
+from services.runtime.names import uuid_resource_id
 
 MAX_DISPLAY_NAME = 100
 
@@ -67,11 +67,7 @@ def new_tenant(display_name: str, plan: Plan | None, request_id: str) -> NewTena
 
 def parse_tenant_name(name: str) -> str:
     """Return the id in a resource name `tenants/{id}`; ids that cannot exist are NOT_FOUND."""
-    tenant_id = resource_id(name, "tenants")
-    canonical = uuid_or_none(tenant_id)
-    if canonical is None:
-        raise tenant_not_found(tenant_id)
-    return canonical
+    return uuid_resource_id(name, "tenants", tenant_not_found)
 
 
 def tenant_not_found(tenant_id: str) -> NotFound:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.runtime.errors import NotFound
-from services.runtime.names import resource_id, uuid_or_none
+from services.runtime.names import uuid_resource_id
 
 
 @dataclass(frozen=True)
@@ -25,11 +25,7 @@ class User:
 
 def parse_user_name(name: str) -> str:
     """Return the id in `users/{id}`; ids that cannot exist are NOT_FOUND."""
-    user_id = resource_id(name, "users")
-    canonical = uuid_or_none(user_id)
-    if canonical is None:
-        raise user_not_found(user_id)
-    return canonical
+    return uuid_resource_id(name, "users", user_not_found)
 
 
 def user_not_found(user_id: str) -> NotFound:
