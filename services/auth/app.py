@@ -28,9 +28,7 @@ from services.auth.tokens import IssuedTokens, RefreshTokenReused, TokenService
 from services.runtime.errors import DomainError, FailedPrecondition, Unauthenticated, require
 from services.runtime.identity import Identity
 from services.runtime.peers import PeerError
-
-# Concurrent sessions per tenant plan (tenant-specific limits arrive with the tenant issue).
-PLAN_MAX_SESSIONS = {"basic": 3, "professional": 10, "enterprise": 50}
+from services.runtime.plans import TenantLimits
 
 _LIMIT_POLICIES = {
     "evict_oldest": session_pb.SESSION_LIMIT_POLICY_EVICT_OLDEST,
@@ -64,7 +62,7 @@ class AuthFlows:
 
     def __init__(self, accounts: AccountStore, tokens: TokenService, guard: LoginGuard,
                  mfa: MfaService, sessions: SessionClient, settings: AuthSettings,
-                 send_mail: MailHook) -> None:
+                 send_mail: MailHook, limits: TenantLimits) -> None:
         self._accounts = accounts
         self._tokens = tokens
         self._guard = guard
@@ -72,6 +70,7 @@ class AuthFlows:
         self._sessions = sessions
         self._settings = settings
         self._send_mail = send_mail
+        self._limits = limits
 
     async def register(self, tenant_id: str, email: str, password: str,
                        display_name: str) -> str:
@@ -87,7 +86,20 @@ class AuthFlows:
                               registration.display_name, (), False, "", "", True)
             await self._send_mail(connection, one_time.VERIFY_EMAIL, account, token)
 
-        return await self._accounts.register(registration, password_hash, send_verification)
+        limits = await self._limits.of(registration.tenant_id)
+        return await self._accounts.register(registration, password_hash, limits,
+                                             send_verification)
+
+    async def resend_verification(self, tenant_id: str, email: str) -> None:
+        """Mail a fresh verification link to an unverified account; silent otherwise."""
+        account = await self._accounts.find(tenant_id, email)
+        if account is None or account.email_verified:
+            return  # no hint whether the address is registered or verified
+        async with self._accounts.pool.acquire() as connection, connection.transaction():
+            token = await one_time.create_token(connection, one_time.VERIFY_EMAIL,
+                                                account.user_id, account.tenant_id,
+                                                self._settings.verify_email_ttl)
+            await self._send_mail(connection, one_time.VERIFY_EMAIL, account, token)
 
     async def verify_email(self, tenant_id: str, token: str) -> str:
         """Spend a verification token; return the verified user's id."""
@@ -226,7 +238,7 @@ class AuthFlows:
             user_id=account.user_id, tenant_id=account.tenant_id, roles=list(account.roles),
             user_agent=device.user_agent, ip_address=device.ip_address,
             client_hints=dict(device.client_hints),
-            max_sessions=PLAN_MAX_SESSIONS.get(account.plan, 0),
+            max_sessions=(await self._limits.of(account.tenant_id)).max_sessions,
             session_limit_policy=_LIMIT_POLICIES[self._settings.session_limit_policy]))
         return Principal(account.user_id, account.tenant_id, account.roles, session.id)
 

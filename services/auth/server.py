@@ -24,6 +24,7 @@ from services.auth.servicer import AuthServicer
 from services.auth.session_client import SessionClient
 from services.auth.store import Account, AccountStore
 from services.auth.tokens import TokenService
+from services.runtime.plans import TenantLimits
 from services.runtime.server import Mounted, Resources, ServiceSpec
 
 log = logging.getLogger("tradesage.auth")
@@ -40,7 +41,7 @@ async def build(resources: Resources) -> Mounted:
     guard = LoginGuard(pool, resources.cache, settings)
     flows = AuthFlows(accounts, TokenService(pool, keys, settings), guard, mfa,
                       SessionClient(resources.peers), settings,
-                      _mail_hook(mail_settings, settings))
+                      _mail_hook(mail_settings, settings), TenantLimits(pool))
     oidc = OidcClient(load_oidc_providers(), resources.cache)
     return Mounted(
         servicers=[(auth_service_pb2_grpc.add_AuthServiceServicer_to_server,

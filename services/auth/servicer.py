@@ -60,6 +60,12 @@ class AuthServicer(api_grpc.AuthServiceServicer):
         user_id = await self._flows.verify_email(request.tenant_id, request.token)
         return api.VerifyEmailResponse(user_id=user_id)
 
+    async def ResendVerificationEmail(
+            self, request: api.ResendVerificationEmailRequest,
+            context: grpc.aio.ServicerContext) -> api.ResendVerificationEmailResponse:
+        await self._flows.resend_verification(request.tenant_id, request.email)
+        return api.ResendVerificationEmailResponse()
+
     async def Login(self, request: api.LoginRequest,
                     context: grpc.aio.ServicerContext) -> api.LoginResponse:
         signed_in = await self._flows.login(

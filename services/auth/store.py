@@ -10,6 +10,7 @@ import asyncpg
 
 from services.auth.domain.registration import Registration
 from services.runtime.errors import AlreadyExists, FailedPrecondition, NotFound
+from services.runtime.plans import Limits, check_limit
 
 _ACCOUNT = """
     SELECT u.id, u.tenant_id, u.email, u.display_name, u.roles, u.email_verified,
@@ -45,14 +46,18 @@ class AccountStore:
         self._pool = pool
 
     async def register(self, registration: Registration, password_hash: str,
-                       after_insert: AfterInsert) -> str:
+                       limits: Limits, after_insert: AfterInsert) -> str:
         """Insert user and credential, then run `after_insert` in the same transaction."""
         user_id = uuid.uuid4()
+        tenant = uuid.UUID(registration.tenant_id)
         async with self._pool.acquire() as connection, connection.transaction():
+            # The row lock serialises sign-ups per tenant, so the user limit holds under races.
             state = await connection.fetchval(
-                "SELECT state FROM platform.tenants WHERE id = $1 FOR SHARE",
-                uuid.UUID(registration.tenant_id))
+                "SELECT state FROM platform.tenants WHERE id = $1 FOR UPDATE", tenant)
             _check_tenant(registration.tenant_id, state)
+            users = await connection.fetchval(
+                "SELECT count(*) FROM platform.users WHERE tenant_id = $1", tenant)
+            check_limit(limits, "max_users", users)
             try:
                 await connection.execute(
                     """INSERT INTO platform.users (id, tenant_id, email, display_name)

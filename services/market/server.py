@@ -16,6 +16,7 @@ from services.market.domain.quotes import SimulatedVenue
 from services.market.hub import QuoteHub
 from services.market.servicer import MarketDataServicer
 from services.market.store import InstrumentStore, QuoteBook
+from services.runtime.plans import TenantLimits
 from services.runtime.server import Mounted, Resources, ServiceSpec
 
 log = logging.getLogger("tradesage.market")
@@ -32,7 +33,8 @@ async def build(resources: Resources) -> Mounted:
     quotes, hub = QuoteBook(resources.cache), QuoteHub(resources.cache)
     servicer = MarketDataServicer(
         instruments, quotes, hub, {i.symbol for i in catalogue},
-        heartbeat_seconds=float(os.environ.get("TRADESAGE_MARKET_HEARTBEAT_SECONDS", "15")))
+        heartbeat_seconds=float(os.environ.get("TRADESAGE_MARKET_HEARTBEAT_SECONDS", "15")),
+        limits=TenantLimits(resources.db))
     background: list[Callable[[], Awaitable[None]]] = [hub.run]
     if os.environ.get("TRADESAGE_MARKET_FEED", "simulated") == "simulated":
         tick = float(os.environ.get("TRADESAGE_MARKET_TICK_SECONDS", "0.25"))

@@ -16,6 +16,8 @@ from services.market.hub import QuoteHub
 from services.market.store import InstrumentStore, QuoteBook
 from services.runtime import pagination
 from services.runtime.errors import NotFound
+from services.runtime.identity import current_identity
+from services.runtime.plans import TenantLimits, check_limit
 from services.runtime.timestamps import from_epoch_ms
 
 
@@ -23,12 +25,14 @@ class MarketDataServicer(api_grpc.MarketDataServiceServicer):
     """Serve instruments, quotes and price streams; the rest answers UNIMPLEMENTED."""
 
     def __init__(self, instruments: InstrumentStore, quotes: QuoteBook, hub: QuoteHub,
-                 known_symbols: set[str], heartbeat_seconds: float) -> None:
+                 known_symbols: set[str], heartbeat_seconds: float,
+                 limits: TenantLimits) -> None:
         self._instruments = instruments
         self._quotes = quotes
         self._hub = hub
         self._known = known_symbols
         self._heartbeat = heartbeat_seconds
+        self._limits = limits
 
     async def ListInstruments(self, request: api.ListInstrumentsRequest,
                               context: grpc.aio.ServicerContext) -> api.ListInstrumentsResponse:
@@ -52,6 +56,9 @@ class MarketDataServicer(api_grpc.MarketDataServiceServicer):
     async def Subscribe(self, request: api.SubscribeRequest,
                         context: grpc.aio.ServicerContext) -> AsyncIterator[api.SubscribeResponse]:
         symbols = normalize_symbols(request.symbols, self._known)
+        if caller := current_identity():
+            limits = await self._limits.of(caller.tenant_id)
+            check_limit(limits, "max_subscription_symbols", 0, adding=len(symbols))
         subscription = self._hub.subscribe(symbols)
         try:
             # Snapshot first, so a client has every price at once rather than at the next tick.

@@ -16,7 +16,7 @@ from services.runtime.status import RpcFailure, from_domain_error, from_status
 log = logging.getLogger("tradesage.rpc")
 
 
-SessionCheck = Callable[[str], Awaitable[None]]
+SessionCheck = Callable[[identity.Identity], Awaitable[None]]
 
 
 class CallInterceptor(grpc.aio.ServerInterceptor):
@@ -89,7 +89,7 @@ def _wrap_stream(behavior: Callable[..., Any], method: str,
 async def _check_session(check: SessionCheck | None) -> None:
     caller = identity.current_identity()
     if check is not None and caller is not None and caller.session_id:
-        await check(caller.session_id)
+        await check(caller)
 
 
 def _bind(context: grpc.aio.ServicerContext) -> tuple[object, object]:

@@ -29,7 +29,7 @@ from services.runtime.config import ServiceConfig
 from services.runtime.database import create_pool, migrate
 from services.runtime.interceptors import CallInterceptor
 from services.runtime.peers import Peers
-from services.runtime.sessions import require_live_session
+from services.runtime.sessions import require_live_caller
 
 log = logging.getLogger("tradesage.server")
 
@@ -97,7 +97,7 @@ async def serve(spec: ServiceSpec, config: ServiceConfig,
     """Serve until `stop_event` is set or a stop signal arrives, then stop gracefully."""
     stop_event = stop_event or _signal_event()
     resources = await _open_resources(spec, config)
-    session_check = (partial(require_live_session, resources.redis)
+    session_check = (partial(require_live_caller, resources.redis)
                      if resources.redis is not None else None)
     server = grpc.aio.server(interceptors=[CallInterceptor(session_check)])
     try:

@@ -1,41 +1,71 @@
-"""TenantService: thin async adapters from RPCs to the tenant store and domain."""
+"""TenantService: thin async adapters from RPCs to the tenant store, health and backups."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import asyncio
+import logging
+from datetime import UTC, datetime
 
 import grpc
+from redis.asyncio import Redis
+from tradesage.auth.v1 import auth_service_pb2 as auth_api
+from tradesage.auth.v1 import auth_service_pb2_grpc as auth_grpc
 from tradesage.tenant.v1 import tenant_service_pb2 as api
 from tradesage.tenant.v1 import tenant_service_pb2_grpc as api_grpc
 
+# The first admin's password is hashed exactly as auth hashes every password.
+from services.auth.domain import passwords
+from services.auth.domain.registration import email_violations, password_violations
 from services.runtime import pagination
+from services.runtime.errors import FailedPrecondition, require
 from services.runtime.identity import require_identity
-from services.tenant.converters import plan_from_proto, tenant_to_proto
-from services.tenant.domain.access import may_see_tenant, require_platform_admin
-from services.tenant.domain.tenant import new_tenant, parse_tenant_name, tenant_not_found
-from services.tenant.store import TenantStore
+from services.runtime.peers import Peers, call_metadata
+from services.runtime.plans import TenantLimits
+from services.runtime.sessions import deactivated_tenant_key
+from services.runtime.timestamps import to_timestamp
+from services.tenant.converters import (
+    health_to_proto,
+    limits_from_proto,
+    plan_from_proto,
+    tenant_to_proto,
+)
+from services.tenant.domain.access import (
+    may_see_tenant,
+    require_any_role,
+    require_platform_admin,
+)
+from services.tenant.domain.changes import TENANT_ADMIN_ROLES, check_may_change, tenant_changes
+from services.tenant.domain.tenant import State, new_tenant, parse_tenant_name, tenant_not_found
+from services.tenant.health import tenant_health
+from services.tenant.store import FirstAdmin, TenantStore
+
+log = logging.getLogger("tradesage.tenant")
 
 
 class TenantServicer(api_grpc.TenantServiceServicer):
-    """Serve tenants; methods not overridden here answer UNIMPLEMENTED."""
+    """Serve tenants; backup RPCs are added by the backup adapter."""
 
-    def __init__(self, store: TenantStore) -> None:
+    def __init__(self, store: TenantStore, limits: TenantLimits, redis: Redis,
+                 peers: Peers) -> None:
         self._store = store
+        self._limits = limits
+        self._redis = redis
+        self._auth = auth_grpc.AuthServiceStub(peers.channel("auth"))
 
     async def CreateTenant(self, request: api.CreateTenantRequest,
                            context: grpc.aio.ServicerContext) -> api.CreateTenantResponse:
         new = new_tenant(request.tenant.display_name, plan_from_proto(request.tenant.plan),
                          request.request_id)
-        tenant = await self._store.create(new)
-        return api.CreateTenantResponse(tenant=tenant_to_proto(tenant))
+        admin = await _first_admin(request.admin_email, request.admin_password)
+        tenant, admin_id, created = await self._store.create(new, admin)
+        if created and admin is not None:
+            await self._send_verification(tenant.id, admin.email)
+        return api.CreateTenantResponse(tenant=tenant_to_proto(tenant), admin_user_id=admin_id)
 
     async def GetTenant(self, request: api.GetTenantRequest,
                         context: grpc.aio.ServicerContext) -> api.GetTenantResponse:
-        tenant_id = parse_tenant_name(request.name)
-        if not may_see_tenant(require_identity(), tenant_id):
-            raise tenant_not_found(tenant_id)  # other tenants are invisible, not forbidden
-        tenant = await self._store.get(tenant_id)
-        return api.GetTenantResponse(tenant=tenant_to_proto(tenant))
+        tenant_id = self._visible(parse_tenant_name(request.name))
+        return api.GetTenantResponse(tenant=tenant_to_proto(await self._store.get(tenant_id)))
 
     async def ListTenants(self, request: api.ListTenantsRequest,
                           context: grpc.aio.ServicerContext) -> api.ListTenantsResponse:
@@ -44,9 +74,75 @@ class TenantServicer(api_grpc.TenantServiceServicer):
         cursor = pagination.decode_token(request.page_token)
         after = (datetime.fromisoformat(cursor["t"]), cursor["id"]) if cursor else None
         # One extra row tells whether another page exists without a COUNT.
-        tenants = await self._store.list(limit + 1, after)
+        tenants = await self._store.list(limit + 1, after, request.show_deactivated,
+                                         plan_from_proto(request.plan))
         page, more = tenants[:limit], len(tenants) > limit
         token = pagination.encode_token(
             {"t": page[-1].create_time.isoformat(), "id": page[-1].id}) if more else ""
         return api.ListTenantsResponse(
             tenants=[tenant_to_proto(t) for t in page], next_page_token=token)
+
+    async def UpdateTenant(self, request: api.UpdateTenantRequest,
+                           context: grpc.aio.ServicerContext) -> api.UpdateTenantResponse:
+        tenant_id = self._visible(parse_tenant_name(request.tenant.name))
+        changes = tenant_changes(list(request.update_mask.paths), request.tenant.display_name,
+                                 plan_from_proto(request.tenant.plan),
+                                 limits_from_proto(request.tenant.limits))
+        check_may_change(require_identity(), tenant_id, changes)
+        tenant = await self._store.update(tenant_id, changes)
+        return api.UpdateTenantResponse(tenant=tenant_to_proto(tenant))
+
+    async def DeleteTenant(self, request: api.DeleteTenantRequest,
+                           context: grpc.aio.ServicerContext) -> api.DeleteTenantResponse:
+        tenant_id = self._visible(parse_tenant_name(request.name))
+        require_any_role(require_identity(), frozenset({"owner"}), "owner")
+        tenant = await self._store.set_state(tenant_id, State.DEACTIVATED)
+        # From the next call on, every service refuses this tenant's tokens.
+        await self._redis.set(deactivated_tenant_key(tenant_id), "1")
+        return api.DeleteTenantResponse(tenant=tenant_to_proto(tenant))
+
+    async def ReactivateTenant(self, request: api.ReactivateTenantRequest,
+                               context: grpc.aio.ServicerContext) -> api.ReactivateTenantResponse:
+        require_platform_admin(require_identity())
+        tenant_id = parse_tenant_name(request.name)
+        if (await self._store.get(tenant_id)).state is State.ACTIVE:
+            raise FailedPrecondition("the tenant is active", reason="TENANT_ALREADY_ACTIVE",
+                                     metadata={"tenantId": tenant_id})
+        tenant = await self._store.set_state(tenant_id, State.ACTIVE)
+        await self._redis.delete(deactivated_tenant_key(tenant_id))
+        return api.ReactivateTenantResponse(tenant=tenant_to_proto(tenant))
+
+    async def GetTenantHealth(self, request: api.GetTenantHealthRequest,
+                              context: grpc.aio.ServicerContext) -> api.GetTenantHealthResponse:
+        tenant_id = self._visible(parse_tenant_name(request.name.removesuffix("/health")))
+        require_any_role(require_identity(), TENANT_ADMIN_ROLES, "admin")
+        tenant = await self._store.get(tenant_id)
+        health = await tenant_health(self._store.pool, tenant.id,
+                                     await self._limits.of(tenant.id))
+        report = health_to_proto(tenant.id, health)
+        report.check_time.CopyFrom(to_timestamp(datetime.now(UTC)))
+        return api.GetTenantHealthResponse(health=report)
+
+    def _visible(self, tenant_id: str) -> str:
+        if not may_see_tenant(require_identity(), tenant_id):
+            raise tenant_not_found(tenant_id)  # other tenants are invisible, not forbidden
+        return tenant_id
+
+    async def _send_verification(self, tenant_id: str, email: str) -> None:
+        try:
+            await self._auth.ResendVerificationEmail(
+                auth_api.ResendVerificationEmailRequest(tenant_id=tenant_id, email=email),
+                metadata=call_metadata(), timeout=5.0)
+        except grpc.aio.AioRpcError as error:  # the admin can ask for the mail again
+            log.warning("verification mail not queued", extra={"error": error.code().name})
+
+
+async def _first_admin(email: str, password: str) -> FirstAdmin | None:
+    if not email and not password:
+        return None
+    email = email.strip()
+    require([*email_violations(email, "admin_email"),
+              *password_violations(password, email, "admin_password")],
+             "the first admin has invalid fields")
+    return FirstAdmin(email, await asyncio.to_thread(passwords.hash_password, password))
+

@@ -21,21 +21,13 @@ from tests.support.accounts import (
     login,
     register,
     signed_in_user,
+    with_roles,
 )
 from tests.support.oidc_provider import LoopbackOidcProvider
 
 
 async def me(edge: httpx.AsyncClient, access_token: str) -> httpx.Response:
     return await edge.get("/api/v1/auth/me", headers={"authorization": f"Bearer {access_token}"})
-
-
-async def grant_roles(mesh: Mesh, user_id: str, *roles: str) -> None:
-    connection = await asyncpg.connect(mesh.database_url)
-    try:
-        await connection.execute("UPDATE platform.users SET roles = $2 WHERE id = $1",
-                                 uuid.UUID(user_id), list(roles))
-    finally:
-        await connection.close()
 
 
 # --- sign-up and sign-in -------------------------------------------------------------------
@@ -196,12 +188,10 @@ async def test_five_wrong_passwords_lock_the_account_with_a_retry_time(
     assert still.status_code == 429
     assert still.json()["error"]["code"] == "ACCOUNT_LOCKED"
 
-    admin = await signed_in_user(edge, mesh.database_url, tenant_id)
-    await grant_roles(mesh, admin.user_id, "admin")
-    admin_token = (await edge.post("/api/v1/auth/refresh",
-                                   json={"refreshToken": admin.refresh_token})).json()
+    admin = await with_roles(edge, mesh.database_url,
+                             await signed_in_user(edge, mesh.database_url, tenant_id), "admin")
     unlock = await edge.post(f"/api/v1/auth/accounts/{user_id}:unlock", json={},
-                             headers={"authorization": f"Bearer {admin_token['accessToken']}"})
+                             headers=admin.headers)
     assert unlock.status_code == 200, unlock.text
     assert unlock.json()["wasLocked"] is True
     assert (await login(edge, tenant_id, email)).status_code == 200
@@ -351,13 +341,12 @@ async def test_tenant_admin_lists_the_outbox_of_their_tenant_only(
     tenant_id = await create_tenant(edge, name="Mailroom")
     _, newcomer = await register(edge, mesh.database_url, tenant_id, verify=False)
     await signed_in_user(edge, mesh.database_url)  # mail in another tenant
-    admin = await signed_in_user(edge, mesh.database_url, tenant_id)
-    await grant_roles(mesh, admin.user_id, "admin")
-    token = (await edge.post("/api/v1/auth/refresh",
-                             json={"refreshToken": admin.refresh_token})).json()["accessToken"]
-    reply = await edge.get("/api/v1/auth/outbox", headers={"authorization": f"Bearer {token}"})
+    plain = await signed_in_user(edge, mesh.database_url, tenant_id)
+    admin = await with_roles(edge, mesh.database_url, plain, "admin")
+    reply = await edge.get("/api/v1/auth/outbox", headers=admin.headers)
     assert reply.status_code == 200, reply.text
     mails = reply.json()["mails"]
     assert {m["tenantId"] for m in mails} == {tenant_id}
     assert newcomer in {m["to"] for m in mails}
-    assert (await edge.get("/api/v1/auth/outbox", headers=admin.headers)).status_code == 403
+    denied = await signed_in_user(edge, mesh.database_url, tenant_id)
+    assert (await edge.get("/api/v1/auth/outbox", headers=denied.headers)).status_code == 403

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-import asyncpg
 import httpx
 
 from mesh.supervisor import Mesh
-from tests.support.accounts import User, create_tenant, signed_in_user
+from tests.support.accounts import User, create_tenant, signed_in_user, with_roles
 
 
 async def test_tenant_is_created_and_read_back_by_its_users(
@@ -44,7 +43,8 @@ async def test_listing_all_tenants_needs_the_platform_admin_role(
 
 async def test_platform_admin_pages_through_every_tenant_once(
         edge: httpx.AsyncClient, mesh: Mesh) -> None:
-    operator = await make_platform_admin(edge, mesh)
+    operator = await with_roles(edge, mesh.database_url,
+                                await signed_in_user(edge, mesh.database_url), "platform-admin")
     created = {await create_tenant(edge, name=f"Paged {i}") for i in range(5)}
     seen: list[str] = []
     token = ""
@@ -60,23 +60,6 @@ async def test_platform_admin_pages_through_every_tenant_once(
             break
     assert created <= set(seen)
     assert len(seen) == len(set(seen))
-
-
-async def make_platform_admin(edge: httpx.AsyncClient, mesh: Mesh) -> User:
-    """Return a signed-in user granted the platform-admin role (roles live in the token)."""
-    user = await signed_in_user(edge, mesh.database_url)
-    connection = await asyncpg.connect(mesh.database_url)
-    try:
-        await connection.execute(
-            "UPDATE platform.users SET roles = ARRAY['platform-admin'] WHERE id = $1",
-            uuid.UUID(user.user_id))
-    finally:
-        await connection.close()
-    refreshed = await edge.post("/api/v1/auth/refresh", json={"refreshToken": user.refresh_token})
-    assert refreshed.status_code == 200, refreshed.text
-    return User(user.tenant_id, user.user_id, user.email, user.password,
-                refreshed.json()["accessToken"], refreshed.json()["refreshToken"],
-                user.session_id)
 
 
 async def test_create_tenant_with_same_request_id_returns_the_first(
@@ -150,7 +133,7 @@ async def test_order_preview_passes_on_the_market_services_error(
 
 
 async def test_unimplemented_rpc_is_501_in_the_error_shape(api: httpx.AsyncClient) -> None:
-    reply = await api.delete(f"/api/v1/tenants/{uuid.uuid4()}")
+    reply = await api.get("/api/v1/market/instruments/AAPL/indicators")
     assert reply.status_code == 501
     assert reply.json()["error"]["code"] == "UNIMPLEMENTED"
 

@@ -91,3 +91,22 @@ async def signed_in_user(edge: httpx.AsyncClient, database_url: str,
     body = reply.json()
     return User(tenant_id, user_id, email, PASSWORD, body["accessToken"], body["refreshToken"],
                 body["sessionId"])
+
+
+async def with_roles(edge: httpx.AsyncClient, database_url: str, user: User,
+                     *roles: str) -> User:
+    """Give `user` these roles and return them with a refreshed token carrying them.
+
+    Roles are set in the database directly: role management is the user service's issue.
+    """
+    connection = await asyncpg.connect(database_url)
+    try:
+        await connection.execute("UPDATE platform.users SET roles = $2 WHERE id = $1",
+                                 uuid.UUID(user.user_id), list(roles))
+    finally:
+        await connection.close()
+    reply = await edge.post("/api/v1/auth/refresh", json={"refreshToken": user.refresh_token})
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    return User(user.tenant_id, user.user_id, user.email, user.password, body["accessToken"],
+                body["refreshToken"], user.session_id)

@@ -32,7 +32,7 @@ def validate_registration(tenant_id: str, email: str, password: str,
     email, display_name = email.strip(), display_name.strip()
     violations = [
         *_tenant_violations(tenant_id),
-        *_email_violations(email),
+        *email_violations(email),
         *password_violations(password, email),
     ]
     if len(display_name) > MAX_DISPLAY_NAME:
@@ -42,7 +42,8 @@ def validate_registration(tenant_id: str, email: str, password: str,
     return Registration(str(uuid.UUID(tenant_id)), email, password, display_name)
 
 
-def password_violations(password: str, email: str = "") -> list[FieldViolation]:
+def password_violations(password: str, email: str = "",
+                        field: str = "password") -> list[FieldViolation]:
     """Return what is wrong with a new password (empty when it is acceptable)."""
     problems = []
     if len(password) < MIN_PASSWORD:
@@ -54,12 +55,13 @@ def password_violations(password: str, email: str = "") -> list[FieldViolation]:
     local_part = email.partition("@")[0].lower()
     if len(local_part) >= 4 and local_part in password.lower():
         problems.append("must not contain the email address")
-    return [FieldViolation("password", p, "PASSWORD_POLICY") for p in problems]
+    return [FieldViolation(field, p, "PASSWORD_POLICY") for p in problems]
 
 
-def _email_violations(email: str) -> list[FieldViolation]:
+def email_violations(email: str, field: str = "email") -> list[FieldViolation]:
+    """Return what is wrong with an email address (empty when it looks like one)."""
     if len(email) > MAX_EMAIL or not _EMAIL.match(email):
-        return [FieldViolation("email", "must be an email address")]
+        return [FieldViolation(field, "must be an email address")]
     return []
 
 

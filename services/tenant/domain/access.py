@@ -20,3 +20,10 @@ def require_platform_admin(caller: Identity) -> None:
         raise PermissionDenied("listing every tenant needs the platform-admin role",
                                reason="PERMISSION_DENIED",
                                metadata={"permission": PLATFORM_ADMIN_ROLE})
+
+
+def require_any_role(caller: Identity, roles: frozenset[str], permission: str) -> None:
+    """Fail with PERMISSION_DENIED unless the caller holds one of `roles` (or operates)."""
+    if not (roles | {PLATFORM_ADMIN_ROLE}) & set(caller.roles):
+        raise PermissionDenied(f"this needs one of the roles {', '.join(sorted(roles))}",
+                               reason="PERMISSION_DENIED", metadata={"permission": permission})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -37,6 +37,8 @@ class Tenant:
     state: State
     create_time: datetime
     update_time: datetime
+    limits: dict[str, int] = field(default_factory=dict)
+    deactivate_time: datetime | None = None
 
 
 @dataclass(frozen=True)

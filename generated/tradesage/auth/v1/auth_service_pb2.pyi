@@ -48,6 +48,18 @@ class VerifyEmailResponse(_message.Message):
     user_id: str
     def __init__(self, user_id: _Optional[str] = ...) -> None: ...
 
+class ResendVerificationEmailRequest(_message.Message):
+    __slots__ = ("tenant_id", "email")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    email: str
+    def __init__(self, tenant_id: _Optional[str] = ..., email: _Optional[str] = ...) -> None: ...
+
+class ResendVerificationEmailResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
 class LoginRequest(_message.Message):
     __slots__ = ("tenant_id", "email", "password", "totp_code", "recovery_code")
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]

@@ -46,6 +46,11 @@ class AuthServiceStub:
                 request_serializer=tradesage_dot_auth_dot_v1_dot_auth__service__pb2.VerifyEmailRequest.SerializeToString,
                 response_deserializer=tradesage_dot_auth_dot_v1_dot_auth__service__pb2.VerifyEmailResponse.FromString,
                 _registered_method=True)
+        self.ResendVerificationEmail = channel.unary_unary(
+                '/tradesage.auth.v1.AuthService/ResendVerificationEmail',
+                request_serializer=tradesage_dot_auth_dot_v1_dot_auth__service__pb2.ResendVerificationEmailRequest.SerializeToString,
+                response_deserializer=tradesage_dot_auth_dot_v1_dot_auth__service__pb2.ResendVerificationEmailResponse.FromString,
+                _registered_method=True)
         self.Login = channel.unary_unary(
                 '/tradesage.auth.v1.AuthService/Login',
                 request_serializer=tradesage_dot_auth_dot_v1_dot_auth__service__pb2.LoginRequest.SerializeToString,
@@ -137,6 +142,14 @@ class AuthServiceServicer:
 
     def VerifyEmail(self, request, context):
         """Verify an email address with the token from the verification email; public.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResendVerificationEmail(self, request, context):
+        """Send a new verification email to an unverified account; public, and answers the same
+        whether or not the address is registered.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -259,6 +272,11 @@ def add_AuthServiceServicer_to_server(servicer, server):
                     servicer.VerifyEmail,
                     request_deserializer=tradesage_dot_auth_dot_v1_dot_auth__service__pb2.VerifyEmailRequest.FromString,
                     response_serializer=tradesage_dot_auth_dot_v1_dot_auth__service__pb2.VerifyEmailResponse.SerializeToString,
+            ),
+            'ResendVerificationEmail': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResendVerificationEmail,
+                    request_deserializer=tradesage_dot_auth_dot_v1_dot_auth__service__pb2.ResendVerificationEmailRequest.FromString,
+                    response_serializer=tradesage_dot_auth_dot_v1_dot_auth__service__pb2.ResendVerificationEmailResponse.SerializeToString,
             ),
             'Login': grpc.unary_unary_rpc_method_handler(
                     servicer.Login,
@@ -392,6 +410,33 @@ class AuthService:
             '/tradesage.auth.v1.AuthService/VerifyEmail',
             tradesage_dot_auth_dot_v1_dot_auth__service__pb2.VerifyEmailRequest.SerializeToString,
             tradesage_dot_auth_dot_v1_dot_auth__service__pb2.VerifyEmailResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResendVerificationEmail(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradesage.auth.v1.AuthService/ResendVerificationEmail',
+            tradesage_dot_auth_dot_v1_dot_auth__service__pb2.ResendVerificationEmailRequest.SerializeToString,
+            tradesage_dot_auth_dot_v1_dot_auth__service__pb2.ResendVerificationEmailResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -39,6 +39,10 @@ class AuthServiceStub:
     """Register a user in a tenant and send a verification email; public."""
     VerifyEmail: _grpc.UnaryUnaryMultiCallable[_auth_service_pb2.VerifyEmailRequest, _auth_service_pb2.VerifyEmailResponse]
     """Verify an email address with the token from the verification email; public."""
+    ResendVerificationEmail: _grpc.UnaryUnaryMultiCallable[_auth_service_pb2.ResendVerificationEmailRequest, _auth_service_pb2.ResendVerificationEmailResponse]
+    """Send a new verification email to an unverified account; public, and answers the same
+    whether or not the address is registered.
+    """
     Login: _grpc.UnaryUnaryMultiCallable[_auth_service_pb2.LoginRequest, _auth_service_pb2.LoginResponse]
     """Sign in with email and password (and a TOTP or recovery code when MFA is on); public."""
     RefreshToken: _grpc.UnaryUnaryMultiCallable[_auth_service_pb2.RefreshTokenRequest, _auth_service_pb2.RefreshTokenResponse]
@@ -81,6 +85,10 @@ class AuthServiceAsyncStub(AuthServiceStub):
     """Register a user in a tenant and send a verification email; public."""
     VerifyEmail: _aio.UnaryUnaryMultiCallable[_auth_service_pb2.VerifyEmailRequest, _auth_service_pb2.VerifyEmailResponse]  # type: ignore[assignment]
     """Verify an email address with the token from the verification email; public."""
+    ResendVerificationEmail: _aio.UnaryUnaryMultiCallable[_auth_service_pb2.ResendVerificationEmailRequest, _auth_service_pb2.ResendVerificationEmailResponse]  # type: ignore[assignment]
+    """Send a new verification email to an unverified account; public, and answers the same
+    whether or not the address is registered.
+    """
     Login: _aio.UnaryUnaryMultiCallable[_auth_service_pb2.LoginRequest, _auth_service_pb2.LoginResponse]  # type: ignore[assignment]
     """Sign in with email and password (and a TOTP or recovery code when MFA is on); public."""
     RefreshToken: _aio.UnaryUnaryMultiCallable[_auth_service_pb2.RefreshTokenRequest, _auth_service_pb2.RefreshTokenResponse]  # type: ignore[assignment]
@@ -132,6 +140,16 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_auth_service_pb2.VerifyEmailResponse, _abc.Awaitable[_auth_service_pb2.VerifyEmailResponse]]:
         """Verify an email address with the token from the verification email; public."""
+
+    @_abc_1.abstractmethod
+    def ResendVerificationEmail(
+        self,
+        request: _auth_service_pb2.ResendVerificationEmailRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_service_pb2.ResendVerificationEmailResponse, _abc.Awaitable[_auth_service_pb2.ResendVerificationEmailResponse]]:
+        """Send a new verification email to an unverified account; public, and answers the same
+        whether or not the address is registered.
+        """
 
     @_abc_1.abstractmethod
     def Login(

@@ -86,7 +86,7 @@ class Tenant(_message.Message):
     def __init__(self, name: _Optional[str] = ..., id: _Optional[str] = ..., display_name: _Optional[str] = ..., plan: _Optional[_Union[TenantPlan, str]] = ..., state: _Optional[_Union[TenantState, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., limits: _Optional[_Union[TenantLimits, _Mapping]] = ..., deactivate_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class TenantLimits(_message.Message):
-    __slots__ = ("max_users", "max_portfolios", "max_open_orders", "max_requests_per_minute", "max_subscription_symbols", "max_storage_bytes", "max_backups")
+    __slots__ = ("max_users", "max_portfolios", "max_open_orders", "max_requests_per_minute", "max_subscription_symbols", "max_storage_bytes", "max_backups", "max_orders_per_day", "max_sessions")
     MAX_USERS_FIELD_NUMBER: _ClassVar[int]
     MAX_PORTFOLIOS_FIELD_NUMBER: _ClassVar[int]
     MAX_OPEN_ORDERS_FIELD_NUMBER: _ClassVar[int]
@@ -94,6 +94,8 @@ class TenantLimits(_message.Message):
     MAX_SUBSCRIPTION_SYMBOLS_FIELD_NUMBER: _ClassVar[int]
     MAX_STORAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
     MAX_BACKUPS_FIELD_NUMBER: _ClassVar[int]
+    MAX_ORDERS_PER_DAY_FIELD_NUMBER: _ClassVar[int]
+    MAX_SESSIONS_FIELD_NUMBER: _ClassVar[int]
     max_users: int
     max_portfolios: int
     max_open_orders: int
@@ -101,7 +103,9 @@ class TenantLimits(_message.Message):
     max_subscription_symbols: int
     max_storage_bytes: int
     max_backups: int
-    def __init__(self, max_users: _Optional[int] = ..., max_portfolios: _Optional[int] = ..., max_open_orders: _Optional[int] = ..., max_requests_per_minute: _Optional[int] = ..., max_subscription_symbols: _Optional[int] = ..., max_storage_bytes: _Optional[int] = ..., max_backups: _Optional[int] = ...) -> None: ...
+    max_orders_per_day: int
+    max_sessions: int
+    def __init__(self, max_users: _Optional[int] = ..., max_portfolios: _Optional[int] = ..., max_open_orders: _Optional[int] = ..., max_requests_per_minute: _Optional[int] = ..., max_subscription_symbols: _Optional[int] = ..., max_storage_bytes: _Optional[int] = ..., max_backups: _Optional[int] = ..., max_orders_per_day: _Optional[int] = ..., max_sessions: _Optional[int] = ...) -> None: ...
 
 class TenantHealth(_message.Message):
     __slots__ = ("name", "status", "schema_name", "schema_size_bytes", "tables", "active_connections", "slow_queries", "last_backup_time", "last_backup", "check_time")
