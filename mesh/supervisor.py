@@ -202,6 +202,7 @@ class Mesh:
         env = {
             "TRADESAGE_LISTEN": f"127.0.0.1:{ports.app}",
             "TRADESAGE_MESH_OUTBOUND": f"127.0.0.1:{ports.outbound}",
+            "TRADESAGE_DATA_DIR": str(self.data_dir),
             "TRADESAGE_TOKEN_ISSUER": self.topology.edge["jwt"]["issuer"],
             "TRADESAGE_TOKEN_AUDIENCE": self.topology.edge["jwt"]["audience"],
             **{name: self._secret(name) for name in service.secrets},

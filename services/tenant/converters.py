@@ -7,6 +7,7 @@ from tradesage.tenant.v1 import tenant_resources_pb2 as pb
 
 from services.runtime.plans import PLAN_LIMITS
 from services.runtime.timestamps import to_timestamp
+from services.tenant.backup import BackupRecord
 from services.tenant.domain.changes import LIMIT_NAMES
 from services.tenant.domain.tenant import Plan, State, Tenant
 from services.tenant.health import Health
@@ -19,6 +20,8 @@ _PLAN_TO_PROTO = {
 _PLAN_FROM_PROTO = {value: plan for plan, value in _PLAN_TO_PROTO.items()}
 _STATE_TO_PROTO = {State.ACTIVE: pb.TENANT_STATE_ACTIVE,
                    State.DEACTIVATED: pb.TENANT_STATE_DEACTIVATED}
+_BACKUP_STATES = {"creating": pb.BACKUP_STATE_CREATING, "ready": pb.BACKUP_STATE_READY,
+                  "failed": pb.BACKUP_STATE_FAILED}
 _HEALTH = {"healthy": pb.TENANT_HEALTH_STATUS_HEALTHY,
            "degraded": pb.TENANT_HEALTH_STATUS_DEGRADED,
            "unhealthy": pb.TENANT_HEALTH_STATUS_UNHEALTHY}
@@ -73,3 +76,14 @@ def _duration(milliseconds: float) -> Duration:
     duration = Duration()
     duration.FromNanoseconds(int(milliseconds * 1_000_000))
     return duration
+
+
+def backup_to_proto(backup: BackupRecord) -> pb.Backup:
+    """Return the API resource of a backup."""
+    return pb.Backup(
+        name=backup.name, id=backup.id, tenant_id=backup.tenant_id,
+        state=_BACKUP_STATES.get(backup.state, pb.BACKUP_STATE_UNSPECIFIED),
+        description=backup.description, size_bytes=backup.size_bytes,
+        row_count=backup.row_count, storage_uri=backup.storage_uri, sha256=backup.sha256,
+        create_time=to_timestamp(backup.create_time),
+        complete_time=to_timestamp(backup.complete_time))

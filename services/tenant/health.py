@@ -119,9 +119,9 @@ async def _last_backup(connection: asyncpg.Connection,
     if not await connection.fetchval("SELECT to_regclass('platform.tenant_backups') IS NOT NULL"):
         return None, ""
     row = await connection.fetchrow(
-        """SELECT id, create_time FROM platform.tenant_backups
-           WHERE tenant_id = $1 AND state = 'ready' ORDER BY create_time DESC LIMIT 1""",
+        """SELECT id, complete_time FROM platform.tenant_backups
+           WHERE tenant_id = $1 AND state = 'ready' ORDER BY complete_time DESC LIMIT 1""",
         uuid.UUID(tenant_id))
     if row is None:
         return None, ""
-    return row["create_time"], f"tenants/{tenant_id}/backups/{row['id']}"
+    return row["complete_time"], f"tenants/{tenant_id}/backups/{row['id']}"

@@ -9,7 +9,8 @@ from tradesage.tenant.v1 import tenant_service_pb2, tenant_service_pb2_grpc
 from services.runtime.plans import TenantLimits
 from services.runtime.server import Mounted, Resources, ServiceSpec
 from services.runtime.sessions import deactivated_tenant_key
-from services.tenant.provisioning import provision
+from services.tenant.backup import BackupService, BackupSettings
+from services.tenant.provisioning import migrate_tenants, provision
 from services.tenant.servicer import TenantServicer
 from services.tenant.store import TenantStore
 
@@ -20,10 +21,16 @@ async def build(resources: Resources) -> Mounted:
     # Deactivation marks live in Valkey, which may have lost them: rebuild them from the truth.
     for tenant_id in await store.deactivated_ids():
         await resources.cache.set(deactivated_tenant_key(tenant_id), "1")
-    servicer = TenantServicer(store, TenantLimits(resources.db), resources.cache, resources.peers)
+    backups = BackupService(resources.db, resources.config.database_url,
+                            BackupSettings.from_env())
+    servicer = TenantServicer(store, TenantLimits(resources.db), resources.cache,
+                              resources.peers, backups)
     return Mounted(
         servicers=[(tenant_service_pb2_grpc.add_TenantServiceServicer_to_server, servicer)],
         service_names=[tenant_service_pb2.DESCRIPTOR.services_by_name["TenantService"].full_name],
+        # Existing tenants' schemas are brought to the latest version once, after start-up.
+        background=[backups.run_schedule, lambda: migrate_tenants(resources.db)],
+        cleanup=[backups.close],
     )
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from datetime import UTC, datetime
 
 import grpc
 from redis.asyncio import Redis
 from tradesage.auth.v1 import auth_service_pb2 as auth_api
 from tradesage.auth.v1 import auth_service_pb2_grpc as auth_grpc
+from tradesage.tenant.v1 import tenant_resources_pb2 as tenant_pb
 from tradesage.tenant.v1 import tenant_service_pb2 as api
 from tradesage.tenant.v1 import tenant_service_pb2_grpc as api_grpc
 
@@ -23,7 +25,9 @@ from services.runtime.peers import Peers, call_metadata
 from services.runtime.plans import TenantLimits
 from services.runtime.sessions import deactivated_tenant_key
 from services.runtime.timestamps import to_timestamp
+from services.tenant.backup import BackupService
 from services.tenant.converters import (
+    backup_to_proto,
     health_to_proto,
     limits_from_proto,
     plan_from_proto,
@@ -35,7 +39,13 @@ from services.tenant.domain.access import (
     require_platform_admin,
 )
 from services.tenant.domain.changes import TENANT_ADMIN_ROLES, check_may_change, tenant_changes
-from services.tenant.domain.tenant import State, new_tenant, parse_tenant_name, tenant_not_found
+from services.tenant.domain.tenant import (
+    State,
+    new_tenant,
+    parse_backup_name,
+    parse_tenant_name,
+    tenant_not_found,
+)
 from services.tenant.health import tenant_health
 from services.tenant.store import FirstAdmin, TenantStore
 
@@ -43,11 +53,12 @@ log = logging.getLogger("tradesage.tenant")
 
 
 class TenantServicer(api_grpc.TenantServiceServicer):
-    """Serve tenants; backup RPCs are added by the backup adapter."""
+    """Serve tenants, their health and their backups."""
 
     def __init__(self, store: TenantStore, limits: TenantLimits, redis: Redis,
-                 peers: Peers) -> None:
+                 peers: Peers, backups: BackupService) -> None:
         self._store = store
+        self._backups = backups
         self._limits = limits
         self._redis = redis
         self._auth = auth_grpc.AuthServiceStub(peers.channel("auth"))
@@ -122,6 +133,49 @@ class TenantServicer(api_grpc.TenantServiceServicer):
         report = health_to_proto(tenant.id, health)
         report.check_time.CopyFrom(to_timestamp(datetime.now(UTC)))
         return api.GetTenantHealthResponse(health=report)
+
+    async def CreateBackup(self, request: api.CreateBackupRequest,
+                           context: grpc.aio.ServicerContext) -> api.CreateBackupResponse:
+        tenant_id = self._visible(parse_tenant_name(request.parent))
+        require_any_role(require_identity(), TENANT_ADMIN_ROLES, "admin")
+        backup = await self._backups.create(tenant_id, description=request.description,
+                                            request_id=request.request_id or None)
+        return api.CreateBackupResponse(backup=backup_to_proto(backup))
+
+    async def ListBackups(self, request: api.ListBackupsRequest,
+                          context: grpc.aio.ServicerContext) -> api.ListBackupsResponse:
+        tenant_id = self._visible(parse_tenant_name(request.parent))
+        require_any_role(require_identity(), TENANT_ADMIN_ROLES, "admin")
+        backups, token = await self._backups.list(tenant_id, page_size=request.page_size,
+                                                  page_token=request.page_token)
+        return api.ListBackupsResponse(backups=[backup_to_proto(b) for b in backups],
+                                       next_page_token=token)
+
+    async def GetBackup(self, request: api.GetBackupRequest,
+                        context: grpc.aio.ServicerContext) -> api.GetBackupResponse:
+        tenant_id, backup_id = parse_backup_name(request.name)
+        self._visible(tenant_id)
+        require_any_role(require_identity(), TENANT_ADMIN_ROLES, "admin")
+        return api.GetBackupResponse(
+            backup=backup_to_proto(await self._backups.get(tenant_id, backup_id)))
+
+    async def RestoreBackup(self, request: api.RestoreBackupRequest,
+                            context: grpc.aio.ServicerContext) -> api.RestoreBackupResponse:
+        tenant_id, backup_id = parse_backup_name(request.name)
+        self._visible(tenant_id)
+        if request.target == tenant_pb.RESTORE_TARGET_NEW_TENANT:
+            require_platform_admin(require_identity())  # it creates a tenant
+            source = await self._store.get(tenant_id)
+            name = request.new_tenant_display_name or f"{source.display_name} (restored)"
+            result = await self._backups.restore(
+                tenant_id, backup_id, target_tenant_id=str(uuid.uuid4()),
+                prepare=lambda connection: self._store.create_in(connection, name, source.plan))
+        else:
+            require_any_role(require_identity(), frozenset({"owner"}), "owner")
+            result = await self._backups.restore(tenant_id, backup_id)
+        tenant = await self._store.get(result.tenant_id)
+        return api.RestoreBackupResponse(tenant=tenant_to_proto(tenant),
+                                         restored_row_count=result.restored_rows)
 
     def _visible(self, tenant_id: str) -> str:
         if not may_see_tenant(require_identity(), tenant_id):

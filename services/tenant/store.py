@@ -34,6 +34,16 @@ class TenantStore:
         self._pool = pool
         self._provision = provision
 
+    async def create_in(self, connection: asyncpg.Connection, display_name: str,
+                        plan: Plan) -> Tenant:
+        """Insert and provision a tenant inside the caller's transaction (a restore's)."""
+        row = await connection.fetchrow(
+            f"""INSERT INTO platform.tenants (id, display_name, plan) VALUES ($1, $2, $3)
+                RETURNING {_COLUMNS}""", uuid.uuid4(), display_name, plan.value)
+        tenant = _tenant(row)
+        await self._provision(connection, tenant.id, plan.value)
+        return tenant
+
     async def create(self, new: NewTenant, admin: FirstAdmin | None) -> tuple[Tenant, str, bool]:
         """Insert the tenant, its schema and its first admin in one transaction.
 

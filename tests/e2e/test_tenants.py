@@ -173,3 +173,27 @@ async def test_health_reports_the_schema(edge: httpx.AsyncClient, mesh: Mesh) ->
     assert health["schemaName"].startswith("tenant_")
     assert int(health["schemaSizeBytes"]) > 0
     assert {"orders", "portfolios"} <= {t["tableName"] for t in health["tables"]}
+
+
+async def test_backup_and_restore_through_the_edge(edge: httpx.AsyncClient, mesh: Mesh) -> None:
+    owner = await owner_of_new_tenant(edge, mesh)
+    parent = f"/api/v1/tenants/{owner.tenant_id}"
+    made = await edge.post(f"{parent}/backup", headers=owner.headers,
+                           json={"description": "before the change"})
+    assert made.status_code == 200, made.text
+    backup = made.json()["backup"]
+    assert backup["state"] == "BACKUP_STATE_READY"
+    assert len(backup["sha256"]) == 64
+    listed = (await edge.get(f"{parent}/backups", headers=owner.headers)).json()["backups"]
+    assert [b["id"] for b in listed] == [backup["id"]]
+    health = (await edge.get(f"{parent}/health", headers=owner.headers)).json()["health"]
+    assert health["lastBackup"] == backup["name"]
+
+    restored = await edge.post(f"/api/v1/{backup['name']}:restore", headers=owner.headers,
+                               json={"target": "RESTORE_TARGET_SAME_TENANT"})
+    assert restored.status_code == 200, restored.text
+    assert restored.json()["tenant"]["id"] == owner.tenant_id
+
+    member = await signed_in_user(edge, mesh.database_url, owner.tenant_id)
+    denied = await edge.post(f"{parent}/backup", headers=member.headers, json={})
+    assert denied.status_code == 403

@@ -26,7 +26,7 @@ SERVICES = ("auth", "tenant", "user", "session", "market", "trading")
 # Who may call each service, read off mesh/topology.yaml by hand: the edge plus every service
 # whose `calls` lists it.
 CALLERS = {
-    "auth": {"edge"},
+    "auth": {"edge", "tenant"},
     "tenant": {"edge", "auth", "trading"},
     "user": {"edge"},
     "session": {"edge", "auth", "user"},

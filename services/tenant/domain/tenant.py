@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from services.runtime.errors import FieldViolation, NotFound, require
+from services.runtime.errors import FieldViolation, InvalidArgument, NotFound, require
 from services.runtime.names import uuid_resource_id
 
 MAX_DISPLAY_NAME = 100
@@ -76,3 +76,12 @@ def tenant_not_found(tenant_id: str) -> NotFound:
     """Return the error for a tenant that does not exist."""
     return NotFound(f"tenant {tenant_id} does not exist", reason="TENANT_NOT_FOUND",
                     metadata={"tenantId": tenant_id})
+
+
+def parse_backup_name(name: str) -> tuple[str, str]:
+    """Return (tenant id, backup id) of `tenants/{tenant}/backups/{backup}`."""
+    parent, _, backup = name.rpartition("/backups/")
+    if not backup or "/" in backup:
+        raise InvalidArgument("name must look like tenants/{id}/backups/{id}", [
+            FieldViolation("name", "must look like tenants/{id}/backups/{id}")])
+    return parse_tenant_name(parent), backup

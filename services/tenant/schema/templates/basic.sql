@@ -1,0 +1,2 @@
+-- extends: base
+-- The basic plan: the common tables alone.
