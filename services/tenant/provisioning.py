@@ -138,10 +138,10 @@ async def provision(connection: asyncpg.Connection, tenant_id: str, plan: str, *
     error nothing remains (no role, schema or bookkeeping rows) once that transaction rolls
     back. Outside a transaction it runs in one of its own.
     """
+    plan, tenant = str(plan), uuid.UUID(str(tenant_id))  # a Plan enum or a UUID will do too
     fragments = load_template(plan, templates_dir)
     versions = load_versions(versions_dir)
-    tenant = uuid.UUID(tenant_id)
-    schema, role = _names(tenant_id)
+    schema, role = _names(tenant)
     async with connection.transaction():
         search_path, superuser = await connection.fetchrow(
             "SELECT current_setting('search_path'), rolsuper FROM pg_roles"
@@ -174,7 +174,7 @@ async def drop_tenant_schema(connection: asyncpg.Connection, tenant_id: str) -> 
         await connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         await connection.execute(f"DROP ROLE IF EXISTS {role}")
         await connection.execute(
-            "DELETE FROM platform.tenant_schemas WHERE tenant_id = $1", uuid.UUID(tenant_id))
+            "DELETE FROM platform.tenant_schemas WHERE tenant_id = $1", uuid.UUID(str(tenant_id)))
 
 
 async def tenant_relations(connection: asyncpg.Connection, tenant_id: str) -> list[str]:
@@ -212,7 +212,7 @@ async def tenant_schema_version(connection: asyncpg.Connection, tenant_id: str) 
     return await connection.fetchval(
         """SELECT coalesce((SELECT max(version) FROM platform.tenant_schema_versions v
                             WHERE v.tenant_id = s.tenant_id), 0)
-           FROM platform.tenant_schemas s WHERE s.tenant_id = $1""", uuid.UUID(tenant_id))
+           FROM platform.tenant_schemas s WHERE s.tenant_id = $1""", uuid.UUID(str(tenant_id)))
 
 
 async def migrate_tenants(pool: asyncpg.Pool, *, versions_dir: Path = VERSIONS_DIR,
@@ -347,8 +347,8 @@ async def _secure(connection: asyncpg.Connection, schema: str, role: str) -> Non
         await connection.execute(";\n".join(statements))
 
 
-def _names(tenant_id: str) -> tuple[str, str]:
-    schema, role = tenant_schema(tenant_id), tenant_role(tenant_id)
+def _names(tenant_id: str | uuid.UUID) -> tuple[str, str]:
+    schema, role = tenant_schema(str(tenant_id)), tenant_role(str(tenant_id))
     # Both go into SQL unquoted: make sure they are plain identifiers.
     assert _IDENTIFIER.match(schema) and _IDENTIFIER.match(role), (schema, role)
     return schema, role

@@ -2,7 +2,8 @@
 -- positions, watchlists, preferences, activity, tenant-defined roles, idempotency keys and the
 -- outbox of domain events.
 --
--- Conventions for every template and version (provisioning.py enforces the first three):
+-- Conventions for every template and version (provisioning.py refuses a table without
+-- tenant_id, and adds the policy and default grants itself):
 -- * It runs with search_path set to the tenant's schema, so names are unqualified; `{schema}`
 --   and `{role}` are replaced by the schema and the tenant role where a name must be spelled.
 -- * Every table has `tenant_id uuid NOT NULL DEFAULT current_setting('app.tenant_id')::uuid`;
