@@ -18,6 +18,9 @@ TENANT_ID_KEY = "x-tradesage-tenant-id"
 ROLES_KEY = "x-tradesage-roles"
 SESSION_ID_KEY = "x-tradesage-session-id"
 REQUEST_ID_KEY = "x-request-id"
+# Set by the inbound sidecar from the verified client certificate (SANITIZE_SET).
+FORWARDED_CLIENT_CERT_KEY = "x-forwarded-client-cert"
+EDGE_PEER = "edge"
 # The address the edge saw the client connect from (set by the edge, never by clients).
 CLIENT_IP_KEY = "x-tradesage-client-ip"
 IDENTITY_KEYS = (USER_ID_KEY, TENANT_ID_KEY, ROLES_KEY, SESSION_ID_KEY)
@@ -42,6 +45,30 @@ class Identity:
             (ROLES_KEY, ",".join(self.roles)),
             (SESSION_ID_KEY, self.session_id),
         )
+
+
+def peer_name(forwarded_client_cert: str) -> str:
+    """Return the service name in the SPIFFE URI of an `x-forwarded-client-cert` header.
+
+    The inbound sidecar sets the header (SANITIZE_SET) from the verified client certificate,
+    as `By=...;Hash=...;URI=spiffe://<trust domain>/<name>`; the last element is the caller.
+    """
+    last = forwarded_client_cert.rsplit(",", 1)[-1]
+    for pair in last.split(";"):
+        key, _, value = pair.strip().partition("=")
+        uri = value.strip('"')
+        if key.lower() == "uri" and uri.startswith("spiffe://"):
+            _trust_domain, _, path = uri.removeprefix("spiffe://").strip("/").partition("/")
+            return path.rsplit("/", 1)[-1]
+    return ""
+
+
+def peer_from_metadata(metadata: Iterable[tuple[str, str | bytes]]) -> str:
+    """Return the mesh service that sent this call, or "" when it did not come via a sidecar."""
+    for key, value in metadata:
+        if key == FORWARDED_CLIENT_CERT_KEY and isinstance(value, str):
+            return peer_name(value)
+    return ""
 
 
 _identity: ContextVar[Identity | None] = ContextVar("tradesage_identity", default=None)

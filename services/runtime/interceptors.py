@@ -10,6 +10,7 @@ from typing import Any
 import grpc
 
 from services.runtime import identity
+from services.runtime.authz import Authorizer
 from services.runtime.errors import DomainError
 from services.runtime.status import RpcFailure, from_domain_error, from_status
 
@@ -26,8 +27,9 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
     stop working at once everywhere rather than when they expire.
     """
 
-    def __init__(self, session_check: SessionCheck | None = None) -> None:
-        self._session_check = session_check
+    def __init__(self, session_check: SessionCheck | None = None,
+                 authorizer: Authorizer | None = None) -> None:
+        self._guard = _CallGuard(session_check, authorizer or Authorizer(None))
 
     async def intercept_service(
         self,
@@ -40,13 +42,13 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
         method = handler_call_details.method
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
-                _wrap_unary(handler.unary_unary, method, self._session_check),
+                _wrap_unary(handler.unary_unary, method, self._guard),
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
-                _wrap_stream(handler.unary_stream, method, self._session_check),
+                _wrap_stream(handler.unary_stream, method, self._guard),
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
@@ -54,11 +56,11 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
 
 
 def _wrap_unary(behavior: Callable[..., Any], method: str,
-                check: SessionCheck | None) -> Callable[..., Any]:
+                guard: _CallGuard) -> Callable[..., Any]:
     async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
         tokens, started = _bind(context), time.perf_counter()
         try:
-            await _check_session(check)
+            await guard.admit(method, context)
             return await behavior(request, context)
         except Exception as error:  # every failure becomes a status
             await _abort(context, error, method)
@@ -70,11 +72,11 @@ def _wrap_unary(behavior: Callable[..., Any], method: str,
 
 
 def _wrap_stream(behavior: Callable[..., Any], method: str,
-                 check: SessionCheck | None) -> Callable[..., Any]:
+                 guard: _CallGuard) -> Callable[..., Any]:
     async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
         tokens, started = _bind(context), time.perf_counter()
         try:
-            await _check_session(check)
+            await guard.admit(method, context)
             async for message in behavior(request, context):
                 yield message
         except Exception as error:  # every failure becomes a status
@@ -86,10 +88,22 @@ def _wrap_stream(behavior: Callable[..., Any], method: str,
     return wrapper
 
 
-async def _check_session(check: SessionCheck | None) -> None:
-    caller = identity.current_identity()
-    if check is not None and caller is not None and caller.session_id:
-        await check(caller)
+class _CallGuard:
+    """Admit a call: the caller's session must be live, and an edge call needs permission."""
+
+    def __init__(self, session_check: SessionCheck | None, authorizer: Authorizer) -> None:
+        self._session_check = session_check
+        self._authorizer = authorizer
+
+    async def admit(self, method: str, context: grpc.aio.ServicerContext) -> None:
+        caller = identity.current_identity()
+        if self._session_check is not None and caller is not None and caller.session_id:
+            await self._session_check(caller)
+        # A user's permission is checked where their call enters the mesh; services calling
+        # each other on the user's behalf were already admitted by the topology's RBAC.
+        peer = identity.peer_from_metadata(context.invocation_metadata() or ())
+        if peer == identity.EDGE_PEER:
+            await self._authorizer.check(method, caller)
 
 
 def _bind(context: grpc.aio.ServicerContext) -> tuple[object, object]:

@@ -24,6 +24,7 @@ from grpc_reflection.v1alpha import reflection
 from redis.asyncio import Redis
 
 from services.runtime import logs
+from services.runtime.authz import Authorizer
 from services.runtime.cache import connect_redis
 from services.runtime.config import ServiceConfig
 from services.runtime.database import create_pool, migrate
@@ -99,7 +100,8 @@ async def serve(spec: ServiceSpec, config: ServiceConfig,
     resources = await _open_resources(spec, config)
     session_check = (partial(require_live_caller, resources.redis)
                      if resources.redis is not None else None)
-    server = grpc.aio.server(interceptors=[CallInterceptor(session_check)])
+    server = grpc.aio.server(
+        interceptors=[CallInterceptor(session_check, Authorizer(resources.redis))])
     try:
         mounted = await spec.build(resources)
         health_servicer = _mount(server, mounted)

@@ -11,7 +11,12 @@ from tradesage.session.v1 import session_service_pb2_grpc as api_grpc
 from tradesage.type.v1 import stream_pb2
 
 from services.runtime.errors import FieldViolation, InvalidArgument
-from services.runtime.identity import Identity, current_identity, require_identity
+from services.runtime.identity import (
+    Identity,
+    current_identity,
+    peer_from_metadata,
+    require_identity,
+)
 from services.runtime.timestamps import from_epoch_ms
 from services.session.converters import (
     created_response,
@@ -35,7 +40,6 @@ from services.session.geo import Locator
 from services.session.store import SessionStore
 
 # Set by the inbound sidecar from the verified client certificate (never by callers).
-FORWARDED_CLIENT_CERT_KEY = "x-forwarded-client-cert"
 
 
 class SessionServicer(api_grpc.SessionServiceServicer):
@@ -144,10 +148,7 @@ class SessionServicer(api_grpc.SessionServiceServicer):
 
 
 def _peer(context: grpc.aio.ServicerContext) -> str:
-    for key, value in context.invocation_metadata() or ():
-        if key == FORWARDED_CLIENT_CERT_KEY and isinstance(value, str):
-            return access.peer_name(value)
-    return ""
+    return peer_from_metadata(context.invocation_metadata() or ())
 
 
 def _policy(value: int) -> LimitPolicy:

@@ -201,7 +201,7 @@ async def test_unlock_needs_the_admin_role(edge: httpx.AsyncClient, user: User) 
     reply = await edge.post(f"/api/v1/auth/accounts/{user.user_id}:unlock", json={},
                             headers=user.headers)
     assert reply.status_code == 403
-    assert reply.json()["error"]["details"]["permission"] == "admin"
+    assert reply.json()["error"]["details"]["permission"] == "users.manage"
 
 
 async def test_login_attempts_are_audited_with_address_and_agent(

@@ -38,7 +38,7 @@ async def test_listing_all_tenants_needs_the_platform_admin_role(
         api: httpx.AsyncClient) -> None:
     reply = await api.get("/api/v1/tenants")
     assert reply.status_code == 403
-    assert reply.json()["error"]["details"] == {"permission": "platform-admin"}
+    assert reply.json()["error"]["details"] == {"permission": "platform.tenants"}
 
 
 async def test_platform_admin_pages_through_every_tenant_once(

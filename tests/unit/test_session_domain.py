@@ -9,7 +9,7 @@ import pytest
 from services.runtime import pagination
 from services.runtime.config import ConfigError
 from services.runtime.errors import InvalidArgument, NotFound, PermissionDenied, ResourceExhausted
-from services.runtime.identity import Identity
+from services.runtime.identity import Identity, peer_name
 from services.session.config import SessionSettings
 from services.session.domain import access, events, listing
 from services.session.domain.fingerprint import (
@@ -183,7 +183,7 @@ def test_revoke_reason_depends_on_who_revokes_what() -> None:
     ("", ""),
 ])
 def test_peer_name_from_forwarded_client_cert(header: str, peer: str) -> None:
-    assert access.peer_name(header) == peer
+    assert peer_name(header) == peer
 
 
 @pytest.mark.parametrize("peer", ["edge", ""])

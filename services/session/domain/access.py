@@ -50,22 +50,6 @@ def revoke_reason(caller: Identity, session: Session) -> str:
     return REASON_LOGOUT if session.id == caller.session_id else REASON_REVOKED_BY_USER
 
 
-def peer_name(forwarded_client_cert: str) -> str:
-    """Return the service name in the SPIFFE URI of an `x-forwarded-client-cert` header.
-
-    The inbound sidecar sets the header (SANITIZE_SET) from the verified client certificate,
-    as `By=...;Hash=...;URI=spiffe://<trust domain>/<name>`; the last element is the caller.
-    """
-    last = forwarded_client_cert.rsplit(",", 1)[-1]
-    for pair in last.split(";"):
-        key, _, value = pair.strip().partition("=")
-        uri = value.strip('"')
-        if key.lower() == "uri" and uri.startswith("spiffe://"):
-            _trust_domain, _, path = uri.removeprefix("spiffe://").strip("/").partition("/")
-            return path.rsplit("/", 1)[-1]
-    return ""
-
-
 def is_internal(peer: str) -> bool:
     """Tell whether `peer` is a mesh service (the sidecar admits only the topology's callers)."""
     return bool(peer) and peer != EDGE

@@ -1,12 +1,12 @@
-"""Who may see which tenants."""
+"""Who may see which tenants, beyond the permission each RPC declares."""
 
 from __future__ import annotations
 
+from services.runtime.authz import PLATFORM_ADMIN
 from services.runtime.errors import PermissionDenied
 from services.runtime.identity import Identity
 
-# Operators of the platform itself, above every tenant.
-PLATFORM_ADMIN_ROLE = "platform-admin"
+PLATFORM_ADMIN_ROLE = PLATFORM_ADMIN
 
 
 def may_see_tenant(caller: Identity, tenant_id: str) -> bool:
@@ -15,15 +15,7 @@ def may_see_tenant(caller: Identity, tenant_id: str) -> bool:
 
 
 def require_platform_admin(caller: Identity) -> None:
-    """Fail unless the caller operates the platform."""
+    """Fail unless the caller operates the platform (e.g. to create a tenant by restoring)."""
     if PLATFORM_ADMIN_ROLE not in caller.roles:
-        raise PermissionDenied("listing every tenant needs the platform-admin role",
-                               reason="PERMISSION_DENIED",
+        raise PermissionDenied("this needs the platform-admin role", reason="PERMISSION_DENIED",
                                metadata={"permission": PLATFORM_ADMIN_ROLE})
-
-
-def require_any_role(caller: Identity, roles: frozenset[str], permission: str) -> None:
-    """Fail with PERMISSION_DENIED unless the caller holds one of `roles` (or operates)."""
-    if not (roles | {PLATFORM_ADMIN_ROLE}) & set(caller.roles):
-        raise PermissionDenied(f"this needs one of the roles {', '.join(sorted(roles))}",
-                               reason="PERMISSION_DENIED", metadata={"permission": permission})

@@ -26,10 +26,11 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from tradesage.market.v1 import market_resources_pb2 as tradesage_dot_market_dot_v1_dot_market__resources__pb2
+from tradesage.type.v1 import authz_pb2 as tradesage_dot_type_dot_v1_dot_authz__pb2
 from tradesage.type.v1 import stream_pb2 as tradesage_dot_type_dot_v1_dot_stream__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(tradesage/market/v1/market_service.proto\x12\x13tradesage.market.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a*tradesage/market/v1/market_resources.proto\x1a\x1etradesage/type/v1/stream.proto\"\x9c\x01\n\x16ListInstrumentsRequest\x12\x17\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12:\n\x0b\x61sset_class\x18\x03 \x01(\x0e\x32\x1f.tradesage.market.v1.AssetClassB\x04\xe2\x41\x01\x01\x12\x13\n\x05query\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\"h\n\x17ListInstrumentsResponse\x12\x34\n\x0binstruments\x18\x01 \x03(\x0b\x32\x1f.tradesage.market.v1.Instrument\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\",\n\x14GetInstrumentRequest\x12\x14\n\x06symbol\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"L\n\x15GetInstrumentResponse\x12\x33\n\ninstrument\x18\x01 \x01(\x0b\x32\x1f.tradesage.market.v1.Instrument\"\'\n\x0fGetQuoteRequest\x12\x14\n\x06symbol\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"=\n\x10GetQuoteResponse\x12)\n\x05quote\x18\x01 \x01(\x0b\x32\x1a.tradesage.market.v1.Quote\".\n\x15\x42\x61tchGetQuotesRequest\x12\x15\n\x07symbols\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\"D\n\x16\x42\x61tchGetQuotesResponse\x12*\n\x06quotes\x18\x01 \x03(\x0b\x32\x1a.tradesage.market.v1.Quote\"\xfe\x01\n\x0fListBarsRequest\x12\x14\n\x06symbol\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x38\n\x08interval\x18\x02 \x01(\x0e\x32 .tradesage.market.v1.BarIntervalB\x04\xe2\x41\x01\x02\x12\x34\n\nstart_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x02\x12\x32\n\x08\x65nd_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x01\x12\x17\n\tpage_size\x18\x05 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x06 \x01(\tB\x04\xe2\x41\x01\x01\"S\n\x10ListBarsResponse\x12&\n\x04\x62\x61rs\x18\x01 \x03(\x0b\x32\x18.tradesage.market.v1.Bar\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x82\x03\n\x17\x43omputeIndicatorRequest\x12\x14\n\x06symbol\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x36\n\x04type\x18\x02 \x01(\x0e\x32\".tradesage.market.v1.IndicatorTypeB\x04\xe2\x41\x01\x02\x12\x38\n\x08interval\x18\x03 \x01(\x0e\x32 .tradesage.market.v1.BarIntervalB\x04\xe2\x41\x01\x02\x12\x42\n\nparameters\x18\x04 \x01(\x0b\x32(.tradesage.market.v1.IndicatorParametersB\x04\xe2\x41\x01\x01\x12\x34\n\nstart_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x02\x12\x32\n\x08\x65nd_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x01\x12\x17\n\tpage_size\x18\x07 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x08 \x01(\tB\x04\xe2\x41\x01\x01\"\xa6\x01\n\x18\x43omputeIndicatorResponse\x12\x33\n\x06points\x18\x01 \x03(\x0b\x32#.tradesage.market.v1.IndicatorPoint\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12<\n\nparameters\x18\x03 \x01(\x0b\x32(.tradesage.market.v1.IndicatorParameters\")\n\x10SubscribeRequest\x12\x15\n\x07symbols\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\"\xa8\x01\n\x11SubscribeResponse\x12+\n\x05quote\x18\x01 \x01(\x0b\x32\x1a.tradesage.market.v1.QuoteH\x00\x12\x31\n\theartbeat\x18\x02 \x01(\x0b\x32\x1c.tradesage.type.v1.HeartbeatH\x00\x12\x17\n\x0fsubscription_id\x18\x03 \x01(\t\x12\x11\n\tconflated\x18\x04 \x01(\x08\x42\x07\n\x05\x65vent\"s\n\x19UpdateSubscriptionRequest\x12\x1d\n\x0fsubscription_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x19\n\x0b\x61\x64\x64_symbols\x18\x02 \x03(\tB\x04\xe2\x41\x01\x01\x12\x1c\n\x0eremove_symbols\x18\x03 \x03(\tB\x04\xe2\x41\x01\x01\"F\n\x1aUpdateSubscriptionResponse\x12\x17\n\x0fsubscription_id\x18\x01 \x01(\t\x12\x0f\n\x07symbols\x18\x02 \x03(\t2\xb7\t\n\x11MarketDataService\x12\x90\x01\n\x0fListInstruments\x12+.tradesage.market.v1.ListInstrumentsRequest\x1a,.tradesage.market.v1.ListInstrumentsResponse\"\"\x82\xd3\xe4\x93\x02\x1c\x12\x1a/api/v1/market/instruments\x12\x93\x01\n\rGetInstrument\x12).tradesage.market.v1.GetInstrumentRequest\x1a*.tradesage.market.v1.GetInstrumentResponse\"+\x82\xd3\xe4\x93\x02%\x12#/api/v1/market/instruments/{symbol}\x12\x7f\n\x08GetQuote\x12$.tradesage.market.v1.GetQuoteRequest\x1a%.tradesage.market.v1.GetQuoteResponse\"&\x82\xd3\xe4\x93\x02 \x12\x1e/api/v1/market/quotes/{symbol}\x12\x91\x01\n\x0e\x42\x61tchGetQuotes\x12*.tradesage.market.v1.BatchGetQuotesRequest\x1a+.tradesage.market.v1.BatchGetQuotesResponse\"&\x82\xd3\xe4\x93\x02 \x12\x1e/api/v1/market/quotes:batchGet\x12\x89\x01\n\x08ListBars\x12$.tradesage.market.v1.ListBarsRequest\x1a%.tradesage.market.v1.ListBarsResponse\"0\x82\xd3\xe4\x93\x02*\x12(/api/v1/market/instruments/{symbol}/bars\x12\xa7\x01\n\x10\x43omputeIndicator\x12,.tradesage.market.v1.ComputeIndicatorRequest\x1a-.tradesage.market.v1.ComputeIndicatorResponse\"6\x82\xd3\xe4\x93\x02\x30\x12./api/v1/market/instruments/{symbol}/indicators\x12{\n\tSubscribe\x12%.tradesage.market.v1.SubscribeRequest\x1a&.tradesage.market.v1.SubscribeResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/api/v1/market/stream0\x01\x12\xb0\x01\n\x12UpdateSubscription\x12..tradesage.market.v1.UpdateSubscriptionRequest\x1a/.tradesage.market.v1.UpdateSubscriptionResponse\"9\x82\xd3\xe4\x93\x02\x33\x32./api/v1/market/subscriptions/{subscription_id}:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(tradesage/market/v1/market_service.proto\x12\x13tradesage.market.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a*tradesage/market/v1/market_resources.proto\x1a\x1dtradesage/type/v1/authz.proto\x1a\x1etradesage/type/v1/stream.proto\"\x9c\x01\n\x16ListInstrumentsRequest\x12\x17\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12:\n\x0b\x61sset_class\x18\x03 \x01(\x0e\x32\x1f.tradesage.market.v1.AssetClassB\x04\xe2\x41\x01\x01\x12\x13\n\x05query\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\"h\n\x17ListInstrumentsResponse\x12\x34\n\x0binstruments\x18\x01 \x03(\x0b\x32\x1f.tradesage.market.v1.Instrument\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\",\n\x14GetInstrumentRequest\x12\x14\n\x06symbol\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"L\n\x15GetInstrumentResponse\x12\x33\n\ninstrument\x18\x01 \x01(\x0b\x32\x1f.tradesage.market.v1.Instrument\"\'\n\x0fGetQuoteRequest\x12\x14\n\x06symbol\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"=\n\x10GetQuoteResponse\x12)\n\x05quote\x18\x01 \x01(\x0b\x32\x1a.tradesage.market.v1.Quote\".\n\x15\x42\x61tchGetQuotesRequest\x12\x15\n\x07symbols\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\"D\n\x16\x42\x61tchGetQuotesResponse\x12*\n\x06quotes\x18\x01 \x03(\x0b\x32\x1a.tradesage.market.v1.Quote\"\xfe\x01\n\x0fListBarsRequest\x12\x14\n\x06symbol\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x38\n\x08interval\x18\x02 \x01(\x0e\x32 .tradesage.market.v1.BarIntervalB\x04\xe2\x41\x01\x02\x12\x34\n\nstart_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x02\x12\x32\n\x08\x65nd_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x01\x12\x17\n\tpage_size\x18\x05 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x06 \x01(\tB\x04\xe2\x41\x01\x01\"S\n\x10ListBarsResponse\x12&\n\x04\x62\x61rs\x18\x01 \x03(\x0b\x32\x18.tradesage.market.v1.Bar\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x82\x03\n\x17\x43omputeIndicatorRequest\x12\x14\n\x06symbol\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x36\n\x04type\x18\x02 \x01(\x0e\x32\".tradesage.market.v1.IndicatorTypeB\x04\xe2\x41\x01\x02\x12\x38\n\x08interval\x18\x03 \x01(\x0e\x32 .tradesage.market.v1.BarIntervalB\x04\xe2\x41\x01\x02\x12\x42\n\nparameters\x18\x04 \x01(\x0b\x32(.tradesage.market.v1.IndicatorParametersB\x04\xe2\x41\x01\x01\x12\x34\n\nstart_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x02\x12\x32\n\x08\x65nd_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x01\x12\x17\n\tpage_size\x18\x07 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x08 \x01(\tB\x04\xe2\x41\x01\x01\"\xa6\x01\n\x18\x43omputeIndicatorResponse\x12\x33\n\x06points\x18\x01 \x03(\x0b\x32#.tradesage.market.v1.IndicatorPoint\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12<\n\nparameters\x18\x03 \x01(\x0b\x32(.tradesage.market.v1.IndicatorParameters\"E\n\x10SubscribeRequest\x12\x15\n\x07symbols\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\x12\x1a\n\x0c\x62\x61tch_quotes\x18\x02 \x01(\x08\x42\x04\xe2\x41\x01\x01\"\xd4\x01\n\x11SubscribeResponse\x12+\n\x05quote\x18\x01 \x01(\x0b\x32\x1a.tradesage.market.v1.QuoteH\x00\x12\x31\n\theartbeat\x18\x02 \x01(\x0b\x32\x1c.tradesage.type.v1.HeartbeatH\x00\x12\x17\n\x0fsubscription_id\x18\x03 \x01(\t\x12\x11\n\tconflated\x18\x04 \x01(\x08\x12*\n\x06quotes\x18\x05 \x03(\x0b\x32\x1a.tradesage.market.v1.QuoteB\x07\n\x05\x65vent\"s\n\x19UpdateSubscriptionRequest\x12\x1d\n\x0fsubscription_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x19\n\x0b\x61\x64\x64_symbols\x18\x02 \x03(\tB\x04\xe2\x41\x01\x01\x12\x1c\n\x0eremove_symbols\x18\x03 \x03(\tB\x04\xe2\x41\x01\x01\"F\n\x1aUpdateSubscriptionResponse\x12\x17\n\x0fsubscription_id\x18\x01 \x01(\t\x12\x0f\n\x07symbols\x18\x02 \x03(\t2\xb1\n\n\x11MarketDataService\x12\x9f\x01\n\x0fListInstruments\x12+.tradesage.market.v1.ListInstrumentsRequest\x1a,.tradesage.market.v1.ListInstrumentsResponse\"1\x8a\xb5\x18\x0bmarket.read\x82\xd3\xe4\x93\x02\x1c\x12\x1a/api/v1/market/instruments\x12\xa2\x01\n\rGetInstrument\x12).tradesage.market.v1.GetInstrumentRequest\x1a*.tradesage.market.v1.GetInstrumentResponse\":\x8a\xb5\x18\x0bmarket.read\x82\xd3\xe4\x93\x02%\x12#/api/v1/market/instruments/{symbol}\x12\x8e\x01\n\x08GetQuote\x12$.tradesage.market.v1.GetQuoteRequest\x1a%.tradesage.market.v1.GetQuoteResponse\"5\x8a\xb5\x18\x0bmarket.read\x82\xd3\xe4\x93\x02 \x12\x1e/api/v1/market/quotes/{symbol}\x12\xa0\x01\n\x0e\x42\x61tchGetQuotes\x12*.tradesage.market.v1.BatchGetQuotesRequest\x1a+.tradesage.market.v1.BatchGetQuotesResponse\"5\x8a\xb5\x18\x0bmarket.read\x82\xd3\xe4\x93\x02 \x12\x1e/api/v1/market/quotes:batchGet\x12\x98\x01\n\x08ListBars\x12$.tradesage.market.v1.ListBarsRequest\x1a%.tradesage.market.v1.ListBarsResponse\"?\x8a\xb5\x18\x0bmarket.read\x82\xd3\xe4\x93\x02*\x12(/api/v1/market/instruments/{symbol}/bars\x12\xb6\x01\n\x10\x43omputeIndicator\x12,.tradesage.market.v1.ComputeIndicatorRequest\x1a-.tradesage.market.v1.ComputeIndicatorResponse\"E\x8a\xb5\x18\x0bmarket.read\x82\xd3\xe4\x93\x02\x30\x12./api/v1/market/instruments/{symbol}/indicators\x12\x8a\x01\n\tSubscribe\x12%.tradesage.market.v1.SubscribeRequest\x1a&.tradesage.market.v1.SubscribeResponse\",\x8a\xb5\x18\x0bmarket.read\x82\xd3\xe4\x93\x02\x17\x12\x15/api/v1/market/stream0\x01\x12\xbf\x01\n\x12UpdateSubscription\x12..tradesage.market.v1.UpdateSubscriptionRequest\x1a/.tradesage.market.v1.UpdateSubscriptionResponse\"H\x8a\xb5\x18\x0bmarket.read\x82\xd3\xe4\x93\x02\x33\x32./api/v1/market/subscriptions/{subscription_id}:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -80,6 +81,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_COMPUTEINDICATORREQUEST'].fields_by_name['page_token']._serialized_options = b'\342A\001\001'
   _globals['_SUBSCRIBEREQUEST'].fields_by_name['symbols']._loaded_options = None
   _globals['_SUBSCRIBEREQUEST'].fields_by_name['symbols']._serialized_options = b'\342A\001\002'
+  _globals['_SUBSCRIBEREQUEST'].fields_by_name['batch_quotes']._loaded_options = None
+  _globals['_SUBSCRIBEREQUEST'].fields_by_name['batch_quotes']._serialized_options = b'\342A\001\001'
   _globals['_UPDATESUBSCRIPTIONREQUEST'].fields_by_name['subscription_id']._loaded_options = None
   _globals['_UPDATESUBSCRIPTIONREQUEST'].fields_by_name['subscription_id']._serialized_options = b'\342A\001\002'
   _globals['_UPDATESUBSCRIPTIONREQUEST'].fields_by_name['add_symbols']._loaded_options = None
@@ -87,53 +90,53 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_UPDATESUBSCRIPTIONREQUEST'].fields_by_name['remove_symbols']._loaded_options = None
   _globals['_UPDATESUBSCRIPTIONREQUEST'].fields_by_name['remove_symbols']._serialized_options = b'\342A\001\001'
   _globals['_MARKETDATASERVICE'].methods_by_name['ListInstruments']._loaded_options = None
-  _globals['_MARKETDATASERVICE'].methods_by_name['ListInstruments']._serialized_options = b'\202\323\344\223\002\034\022\032/api/v1/market/instruments'
+  _globals['_MARKETDATASERVICE'].methods_by_name['ListInstruments']._serialized_options = b'\212\265\030\013market.read\202\323\344\223\002\034\022\032/api/v1/market/instruments'
   _globals['_MARKETDATASERVICE'].methods_by_name['GetInstrument']._loaded_options = None
-  _globals['_MARKETDATASERVICE'].methods_by_name['GetInstrument']._serialized_options = b'\202\323\344\223\002%\022#/api/v1/market/instruments/{symbol}'
+  _globals['_MARKETDATASERVICE'].methods_by_name['GetInstrument']._serialized_options = b'\212\265\030\013market.read\202\323\344\223\002%\022#/api/v1/market/instruments/{symbol}'
   _globals['_MARKETDATASERVICE'].methods_by_name['GetQuote']._loaded_options = None
-  _globals['_MARKETDATASERVICE'].methods_by_name['GetQuote']._serialized_options = b'\202\323\344\223\002 \022\036/api/v1/market/quotes/{symbol}'
+  _globals['_MARKETDATASERVICE'].methods_by_name['GetQuote']._serialized_options = b'\212\265\030\013market.read\202\323\344\223\002 \022\036/api/v1/market/quotes/{symbol}'
   _globals['_MARKETDATASERVICE'].methods_by_name['BatchGetQuotes']._loaded_options = None
-  _globals['_MARKETDATASERVICE'].methods_by_name['BatchGetQuotes']._serialized_options = b'\202\323\344\223\002 \022\036/api/v1/market/quotes:batchGet'
+  _globals['_MARKETDATASERVICE'].methods_by_name['BatchGetQuotes']._serialized_options = b'\212\265\030\013market.read\202\323\344\223\002 \022\036/api/v1/market/quotes:batchGet'
   _globals['_MARKETDATASERVICE'].methods_by_name['ListBars']._loaded_options = None
-  _globals['_MARKETDATASERVICE'].methods_by_name['ListBars']._serialized_options = b'\202\323\344\223\002*\022(/api/v1/market/instruments/{symbol}/bars'
+  _globals['_MARKETDATASERVICE'].methods_by_name['ListBars']._serialized_options = b'\212\265\030\013market.read\202\323\344\223\002*\022(/api/v1/market/instruments/{symbol}/bars'
   _globals['_MARKETDATASERVICE'].methods_by_name['ComputeIndicator']._loaded_options = None
-  _globals['_MARKETDATASERVICE'].methods_by_name['ComputeIndicator']._serialized_options = b'\202\323\344\223\0020\022./api/v1/market/instruments/{symbol}/indicators'
+  _globals['_MARKETDATASERVICE'].methods_by_name['ComputeIndicator']._serialized_options = b'\212\265\030\013market.read\202\323\344\223\0020\022./api/v1/market/instruments/{symbol}/indicators'
   _globals['_MARKETDATASERVICE'].methods_by_name['Subscribe']._loaded_options = None
-  _globals['_MARKETDATASERVICE'].methods_by_name['Subscribe']._serialized_options = b'\202\323\344\223\002\027\022\025/api/v1/market/stream'
+  _globals['_MARKETDATASERVICE'].methods_by_name['Subscribe']._serialized_options = b'\212\265\030\013market.read\202\323\344\223\002\027\022\025/api/v1/market/stream'
   _globals['_MARKETDATASERVICE'].methods_by_name['UpdateSubscription']._loaded_options = None
-  _globals['_MARKETDATASERVICE'].methods_by_name['UpdateSubscription']._serialized_options = b'\202\323\344\223\00232./api/v1/market/subscriptions/{subscription_id}:\001*'
-  _globals['_LISTINSTRUMENTSREQUEST']._serialized_start=238
-  _globals['_LISTINSTRUMENTSREQUEST']._serialized_end=394
-  _globals['_LISTINSTRUMENTSRESPONSE']._serialized_start=396
-  _globals['_LISTINSTRUMENTSRESPONSE']._serialized_end=500
-  _globals['_GETINSTRUMENTREQUEST']._serialized_start=502
-  _globals['_GETINSTRUMENTREQUEST']._serialized_end=546
-  _globals['_GETINSTRUMENTRESPONSE']._serialized_start=548
-  _globals['_GETINSTRUMENTRESPONSE']._serialized_end=624
-  _globals['_GETQUOTEREQUEST']._serialized_start=626
-  _globals['_GETQUOTEREQUEST']._serialized_end=665
-  _globals['_GETQUOTERESPONSE']._serialized_start=667
-  _globals['_GETQUOTERESPONSE']._serialized_end=728
-  _globals['_BATCHGETQUOTESREQUEST']._serialized_start=730
-  _globals['_BATCHGETQUOTESREQUEST']._serialized_end=776
-  _globals['_BATCHGETQUOTESRESPONSE']._serialized_start=778
-  _globals['_BATCHGETQUOTESRESPONSE']._serialized_end=846
-  _globals['_LISTBARSREQUEST']._serialized_start=849
-  _globals['_LISTBARSREQUEST']._serialized_end=1103
-  _globals['_LISTBARSRESPONSE']._serialized_start=1105
-  _globals['_LISTBARSRESPONSE']._serialized_end=1188
-  _globals['_COMPUTEINDICATORREQUEST']._serialized_start=1191
-  _globals['_COMPUTEINDICATORREQUEST']._serialized_end=1577
-  _globals['_COMPUTEINDICATORRESPONSE']._serialized_start=1580
-  _globals['_COMPUTEINDICATORRESPONSE']._serialized_end=1746
-  _globals['_SUBSCRIBEREQUEST']._serialized_start=1748
-  _globals['_SUBSCRIBEREQUEST']._serialized_end=1789
-  _globals['_SUBSCRIBERESPONSE']._serialized_start=1792
-  _globals['_SUBSCRIBERESPONSE']._serialized_end=1960
-  _globals['_UPDATESUBSCRIPTIONREQUEST']._serialized_start=1962
-  _globals['_UPDATESUBSCRIPTIONREQUEST']._serialized_end=2077
-  _globals['_UPDATESUBSCRIPTIONRESPONSE']._serialized_start=2079
-  _globals['_UPDATESUBSCRIPTIONRESPONSE']._serialized_end=2149
-  _globals['_MARKETDATASERVICE']._serialized_start=2152
-  _globals['_MARKETDATASERVICE']._serialized_end=3359
+  _globals['_MARKETDATASERVICE'].methods_by_name['UpdateSubscription']._serialized_options = b'\212\265\030\013market.read\202\323\344\223\00232./api/v1/market/subscriptions/{subscription_id}:\001*'
+  _globals['_LISTINSTRUMENTSREQUEST']._serialized_start=269
+  _globals['_LISTINSTRUMENTSREQUEST']._serialized_end=425
+  _globals['_LISTINSTRUMENTSRESPONSE']._serialized_start=427
+  _globals['_LISTINSTRUMENTSRESPONSE']._serialized_end=531
+  _globals['_GETINSTRUMENTREQUEST']._serialized_start=533
+  _globals['_GETINSTRUMENTREQUEST']._serialized_end=577
+  _globals['_GETINSTRUMENTRESPONSE']._serialized_start=579
+  _globals['_GETINSTRUMENTRESPONSE']._serialized_end=655
+  _globals['_GETQUOTEREQUEST']._serialized_start=657
+  _globals['_GETQUOTEREQUEST']._serialized_end=696
+  _globals['_GETQUOTERESPONSE']._serialized_start=698
+  _globals['_GETQUOTERESPONSE']._serialized_end=759
+  _globals['_BATCHGETQUOTESREQUEST']._serialized_start=761
+  _globals['_BATCHGETQUOTESREQUEST']._serialized_end=807
+  _globals['_BATCHGETQUOTESRESPONSE']._serialized_start=809
+  _globals['_BATCHGETQUOTESRESPONSE']._serialized_end=877
+  _globals['_LISTBARSREQUEST']._serialized_start=880
+  _globals['_LISTBARSREQUEST']._serialized_end=1134
+  _globals['_LISTBARSRESPONSE']._serialized_start=1136
+  _globals['_LISTBARSRESPONSE']._serialized_end=1219
+  _globals['_COMPUTEINDICATORREQUEST']._serialized_start=1222
+  _globals['_COMPUTEINDICATORREQUEST']._serialized_end=1608
+  _globals['_COMPUTEINDICATORRESPONSE']._serialized_start=1611
+  _globals['_COMPUTEINDICATORRESPONSE']._serialized_end=1777
+  _globals['_SUBSCRIBEREQUEST']._serialized_start=1779
+  _globals['_SUBSCRIBEREQUEST']._serialized_end=1848
+  _globals['_SUBSCRIBERESPONSE']._serialized_start=1851
+  _globals['_SUBSCRIBERESPONSE']._serialized_end=2063
+  _globals['_UPDATESUBSCRIPTIONREQUEST']._serialized_start=2065
+  _globals['_UPDATESUBSCRIPTIONREQUEST']._serialized_end=2180
+  _globals['_UPDATESUBSCRIPTIONRESPONSE']._serialized_start=2182
+  _globals['_UPDATESUBSCRIPTIONRESPONSE']._serialized_end=2252
+  _globals['_MARKETDATASERVICE']._serialized_start=2255
+  _globals['_MARKETDATASERVICE']._serialized_end=3584
 # @@protoc_insertion_point(module_scope)

@@ -4,6 +4,7 @@ from google.api import annotations_pb2 as _annotations_pb2
 from google.api import field_behavior_pb2 as _field_behavior_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from tradesage.market.v1 import market_resources_pb2 as _market_resources_pb2
+from tradesage.type.v1 import authz_pb2 as _authz_pb2
 from tradesage.type.v1 import stream_pb2 as _stream_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -124,22 +125,26 @@ class ComputeIndicatorResponse(_message.Message):
     def __init__(self, points: _Optional[_Iterable[_Union[_market_resources_pb2.IndicatorPoint, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., parameters: _Optional[_Union[_market_resources_pb2.IndicatorParameters, _Mapping]] = ...) -> None: ...
 
 class SubscribeRequest(_message.Message):
-    __slots__ = ("symbols",)
+    __slots__ = ("symbols", "batch_quotes")
     SYMBOLS_FIELD_NUMBER: _ClassVar[int]
+    BATCH_QUOTES_FIELD_NUMBER: _ClassVar[int]
     symbols: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, symbols: _Optional[_Iterable[str]] = ...) -> None: ...
+    batch_quotes: bool
+    def __init__(self, symbols: _Optional[_Iterable[str]] = ..., batch_quotes: _Optional[bool] = ...) -> None: ...
 
 class SubscribeResponse(_message.Message):
-    __slots__ = ("quote", "heartbeat", "subscription_id", "conflated")
+    __slots__ = ("quote", "heartbeat", "subscription_id", "conflated", "quotes")
     QUOTE_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
     SUBSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
     CONFLATED_FIELD_NUMBER: _ClassVar[int]
+    QUOTES_FIELD_NUMBER: _ClassVar[int]
     quote: _market_resources_pb2.Quote
     heartbeat: _stream_pb2.Heartbeat
     subscription_id: str
     conflated: bool
-    def __init__(self, quote: _Optional[_Union[_market_resources_pb2.Quote, _Mapping]] = ..., heartbeat: _Optional[_Union[_stream_pb2.Heartbeat, _Mapping]] = ..., subscription_id: _Optional[str] = ..., conflated: _Optional[bool] = ...) -> None: ...
+    quotes: _containers.RepeatedCompositeFieldContainer[_market_resources_pb2.Quote]
+    def __init__(self, quote: _Optional[_Union[_market_resources_pb2.Quote, _Mapping]] = ..., heartbeat: _Optional[_Union[_stream_pb2.Heartbeat, _Mapping]] = ..., subscription_id: _Optional[str] = ..., conflated: _Optional[bool] = ..., quotes: _Optional[_Iterable[_Union[_market_resources_pb2.Quote, _Mapping]]] = ...) -> None: ...
 
 class UpdateSubscriptionRequest(_message.Message):
     __slots__ = ("subscription_id", "add_symbols", "remove_symbols")

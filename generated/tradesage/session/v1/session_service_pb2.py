@@ -25,10 +25,11 @@ _sym_db = _symbol_database.Default()
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from tradesage.session.v1 import session_resources_pb2 as tradesage_dot_session_dot_v1_dot_session__resources__pb2
+from tradesage.type.v1 import authz_pb2 as tradesage_dot_type_dot_v1_dot_authz__pb2
 from tradesage.type.v1 import stream_pb2 as tradesage_dot_type_dot_v1_dot_stream__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*tradesage/session/v1/session_service.proto\x12\x14tradesage.session.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a,tradesage/session/v1/session_resources.proto\x1a\x1etradesage/type/v1/stream.proto\"\xb9\x03\n\x14\x43reateSessionRequest\x12\x15\n\x07user_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\ttenant_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nuser_agent\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x18\n\nip_address\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12\x13\n\x05roles\x18\x05 \x03(\tB\x04\xe2\x41\x01\x01\x12\x18\n\nrequest_id\x18\x06 \x01(\tB\x04\xe2\x41\x01\x01\x12W\n\x0c\x63lient_hints\x18\x07 \x03(\x0b\x32;.tradesage.session.v1.CreateSessionRequest.ClientHintsEntryB\x04\xe2\x41\x01\x01\x12\x17\n\tdevice_id\x18\x08 \x01(\tB\x04\xe2\x41\x01\x01\x12\x1a\n\x0cmax_sessions\x18\t \x01(\x05\x42\x04\xe2\x41\x01\x01\x12L\n\x14session_limit_policy\x18\n \x01(\x0e\x32(.tradesage.session.v1.SessionLimitPolicyB\x04\xe2\x41\x01\x01\x1a\x32\n\x10\x43lientHintsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"u\n\x15\x43reateSessionResponse\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.tradesage.session.v1.Session\x12\x12\n\nnew_device\x18\x02 \x01(\x08\x12\x18\n\x10\x65victed_sessions\x18\x03 \x03(\t\")\n\x13TouchSessionRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"F\n\x14TouchSessionResponse\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.tradesage.session.v1.Session\"\'\n\x11GetSessionRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"D\n\x12GetSessionResponse\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.tradesage.session.v1.Session\"H\n\x13ListSessionsRequest\x12\x17\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\"`\n\x14ListSessionsResponse\x12/\n\x08sessions\x18\x01 \x03(\x0b\x32\x1d.tradesage.session.v1.Session\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"Z\n\x14\x44\x65leteSessionRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06reason\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"G\n\x15\x44\x65leteSessionResponse\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.tradesage.session.v1.Session\"6\n\x1aRevokeOtherSessionsRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x01\"4\n\x1bRevokeOtherSessionsResponse\x12\x15\n\rrevoked_count\x18\x01 \x01(\x05\"\x1c\n\x1aStreamSessionEventsRequest\"\x96\x01\n\x1bStreamSessionEventsResponse\x12;\n\rsession_event\x18\x01 \x01(\x0b\x32\".tradesage.session.v1.SessionEventH\x00\x12\x31\n\theartbeat\x18\x02 \x01(\x0b\x32\x1c.tradesage.type.v1.HeartbeatH\x00\x42\x07\n\x05\x65vent\"\x82\x01\n\x19RevokeUserSessionsRequest\x12\x15\n\x07user_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\ttenant_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x06reason\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1f\n\x11\x65xcept_session_id\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\"3\n\x1aRevokeUserSessionsResponse\x12\x15\n\rrevoked_count\x18\x01 \x01(\x05\x32\xb5\x08\n\x0eSessionService\x12h\n\rCreateSession\x12*.tradesage.session.v1.CreateSessionRequest\x1a+.tradesage.session.v1.CreateSessionResponse\x12\x65\n\x0cTouchSession\x12).tradesage.session.v1.TouchSessionRequest\x1a*.tradesage.session.v1.TouchSessionResponse\x12\x82\x01\n\nGetSession\x12\'.tradesage.session.v1.GetSessionRequest\x1a(.tradesage.session.v1.GetSessionResponse\"!\x82\xd3\xe4\x93\x02\x1b\x12\x19/api/v1/{name=sessions/*}\x12\x7f\n\x0cListSessions\x12).tradesage.session.v1.ListSessionsRequest\x1a*.tradesage.session.v1.ListSessionsResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/api/v1/sessions\x12\x8b\x01\n\rDeleteSession\x12*.tradesage.session.v1.DeleteSessionRequest\x1a+.tradesage.session.v1.DeleteSessionResponse\"!\x82\xd3\xe4\x93\x02\x1b*\x19/api/v1/{name=sessions/*}\x12\xa4\x01\n\x13RevokeOtherSessions\x12\x30.tradesage.session.v1.RevokeOtherSessionsRequest\x1a\x31.tradesage.session.v1.RevokeOtherSessionsResponse\"(\x82\xd3\xe4\x93\x02\"\"\x1d/api/v1/sessions:revokeOthers:\x01*\x12\x9d\x01\n\x13StreamSessionEvents\x12\x30.tradesage.session.v1.StreamSessionEventsRequest\x1a\x31.tradesage.session.v1.StreamSessionEventsResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/api/v1/sessions:stream0\x01\x12w\n\x12RevokeUserSessions\x12/.tradesage.session.v1.RevokeUserSessionsRequest\x1a\x30.tradesage.session.v1.RevokeUserSessionsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*tradesage/session/v1/session_service.proto\x12\x14tradesage.session.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a,tradesage/session/v1/session_resources.proto\x1a\x1dtradesage/type/v1/authz.proto\x1a\x1etradesage/type/v1/stream.proto\"\xb9\x03\n\x14\x43reateSessionRequest\x12\x15\n\x07user_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\ttenant_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nuser_agent\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x18\n\nip_address\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12\x13\n\x05roles\x18\x05 \x03(\tB\x04\xe2\x41\x01\x01\x12\x18\n\nrequest_id\x18\x06 \x01(\tB\x04\xe2\x41\x01\x01\x12W\n\x0c\x63lient_hints\x18\x07 \x03(\x0b\x32;.tradesage.session.v1.CreateSessionRequest.ClientHintsEntryB\x04\xe2\x41\x01\x01\x12\x17\n\tdevice_id\x18\x08 \x01(\tB\x04\xe2\x41\x01\x01\x12\x1a\n\x0cmax_sessions\x18\t \x01(\x05\x42\x04\xe2\x41\x01\x01\x12L\n\x14session_limit_policy\x18\n \x01(\x0e\x32(.tradesage.session.v1.SessionLimitPolicyB\x04\xe2\x41\x01\x01\x1a\x32\n\x10\x43lientHintsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"u\n\x15\x43reateSessionResponse\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.tradesage.session.v1.Session\x12\x12\n\nnew_device\x18\x02 \x01(\x08\x12\x18\n\x10\x65victed_sessions\x18\x03 \x03(\t\")\n\x13TouchSessionRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"F\n\x14TouchSessionResponse\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.tradesage.session.v1.Session\"\'\n\x11GetSessionRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"D\n\x12GetSessionResponse\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.tradesage.session.v1.Session\"H\n\x13ListSessionsRequest\x12\x17\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\"`\n\x14ListSessionsResponse\x12/\n\x08sessions\x18\x01 \x03(\x0b\x32\x1d.tradesage.session.v1.Session\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"Z\n\x14\x44\x65leteSessionRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06reason\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"G\n\x15\x44\x65leteSessionResponse\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.tradesage.session.v1.Session\"6\n\x1aRevokeOtherSessionsRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x01\"4\n\x1bRevokeOtherSessionsResponse\x12\x15\n\rrevoked_count\x18\x01 \x01(\x05\"\x1c\n\x1aStreamSessionEventsRequest\"\x96\x01\n\x1bStreamSessionEventsResponse\x12;\n\rsession_event\x18\x01 \x01(\x0b\x32\".tradesage.session.v1.SessionEventH\x00\x12\x31\n\theartbeat\x18\x02 \x01(\x0b\x32\x1c.tradesage.type.v1.HeartbeatH\x00\x42\x07\n\x05\x65vent\"\x82\x01\n\x19RevokeUserSessionsRequest\x12\x15\n\x07user_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\ttenant_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x06reason\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1f\n\x11\x65xcept_session_id\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\"3\n\x1aRevokeUserSessionsResponse\x12\x15\n\rrevoked_count\x18\x01 \x01(\x05\x32\x86\t\n\x0eSessionService\x12h\n\rCreateSession\x12*.tradesage.session.v1.CreateSessionRequest\x1a+.tradesage.session.v1.CreateSessionResponse\x12\x65\n\x0cTouchSession\x12).tradesage.session.v1.TouchSessionRequest\x1a*.tradesage.session.v1.TouchSessionResponse\x12\x92\x01\n\nGetSession\x12\'.tradesage.session.v1.GetSessionRequest\x1a(.tradesage.session.v1.GetSessionResponse\"1\x8a\xb5\x18\x0c\x61\x63\x63ount.self\x82\xd3\xe4\x93\x02\x1b\x12\x19/api/v1/{name=sessions/*}\x12\x8f\x01\n\x0cListSessions\x12).tradesage.session.v1.ListSessionsRequest\x1a*.tradesage.session.v1.ListSessionsResponse\"(\x8a\xb5\x18\x0c\x61\x63\x63ount.self\x82\xd3\xe4\x93\x02\x12\x12\x10/api/v1/sessions\x12\x9b\x01\n\rDeleteSession\x12*.tradesage.session.v1.DeleteSessionRequest\x1a+.tradesage.session.v1.DeleteSessionResponse\"1\x8a\xb5\x18\x0c\x61\x63\x63ount.self\x82\xd3\xe4\x93\x02\x1b*\x19/api/v1/{name=sessions/*}\x12\xb4\x01\n\x13RevokeOtherSessions\x12\x30.tradesage.session.v1.RevokeOtherSessionsRequest\x1a\x31.tradesage.session.v1.RevokeOtherSessionsResponse\"8\x8a\xb5\x18\x0c\x61\x63\x63ount.self\x82\xd3\xe4\x93\x02\"\"\x1d/api/v1/sessions:revokeOthers:\x01*\x12\xad\x01\n\x13StreamSessionEvents\x12\x30.tradesage.session.v1.StreamSessionEventsRequest\x1a\x31.tradesage.session.v1.StreamSessionEventsResponse\"/\x8a\xb5\x18\x0c\x61\x63\x63ount.self\x82\xd3\xe4\x93\x02\x19\x12\x17/api/v1/sessions:stream0\x01\x12w\n\x12RevokeUserSessions\x12/.tradesage.session.v1.RevokeUserSessionsRequest\x1a\x30.tradesage.session.v1.RevokeUserSessionsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -82,49 +83,49 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_REVOKEUSERSESSIONSREQUEST'].fields_by_name['except_session_id']._loaded_options = None
   _globals['_REVOKEUSERSESSIONSREQUEST'].fields_by_name['except_session_id']._serialized_options = b'\342A\001\001'
   _globals['_SESSIONSERVICE'].methods_by_name['GetSession']._loaded_options = None
-  _globals['_SESSIONSERVICE'].methods_by_name['GetSession']._serialized_options = b'\202\323\344\223\002\033\022\031/api/v1/{name=sessions/*}'
+  _globals['_SESSIONSERVICE'].methods_by_name['GetSession']._serialized_options = b'\212\265\030\014account.self\202\323\344\223\002\033\022\031/api/v1/{name=sessions/*}'
   _globals['_SESSIONSERVICE'].methods_by_name['ListSessions']._loaded_options = None
-  _globals['_SESSIONSERVICE'].methods_by_name['ListSessions']._serialized_options = b'\202\323\344\223\002\022\022\020/api/v1/sessions'
+  _globals['_SESSIONSERVICE'].methods_by_name['ListSessions']._serialized_options = b'\212\265\030\014account.self\202\323\344\223\002\022\022\020/api/v1/sessions'
   _globals['_SESSIONSERVICE'].methods_by_name['DeleteSession']._loaded_options = None
-  _globals['_SESSIONSERVICE'].methods_by_name['DeleteSession']._serialized_options = b'\202\323\344\223\002\033*\031/api/v1/{name=sessions/*}'
+  _globals['_SESSIONSERVICE'].methods_by_name['DeleteSession']._serialized_options = b'\212\265\030\014account.self\202\323\344\223\002\033*\031/api/v1/{name=sessions/*}'
   _globals['_SESSIONSERVICE'].methods_by_name['RevokeOtherSessions']._loaded_options = None
-  _globals['_SESSIONSERVICE'].methods_by_name['RevokeOtherSessions']._serialized_options = b'\202\323\344\223\002\"\"\035/api/v1/sessions:revokeOthers:\001*'
+  _globals['_SESSIONSERVICE'].methods_by_name['RevokeOtherSessions']._serialized_options = b'\212\265\030\014account.self\202\323\344\223\002\"\"\035/api/v1/sessions:revokeOthers:\001*'
   _globals['_SESSIONSERVICE'].methods_by_name['StreamSessionEvents']._loaded_options = None
-  _globals['_SESSIONSERVICE'].methods_by_name['StreamSessionEvents']._serialized_options = b'\202\323\344\223\002\031\022\027/api/v1/sessions:stream'
-  _globals['_CREATESESSIONREQUEST']._serialized_start=210
-  _globals['_CREATESESSIONREQUEST']._serialized_end=651
-  _globals['_CREATESESSIONREQUEST_CLIENTHINTSENTRY']._serialized_start=601
-  _globals['_CREATESESSIONREQUEST_CLIENTHINTSENTRY']._serialized_end=651
-  _globals['_CREATESESSIONRESPONSE']._serialized_start=653
-  _globals['_CREATESESSIONRESPONSE']._serialized_end=770
-  _globals['_TOUCHSESSIONREQUEST']._serialized_start=772
-  _globals['_TOUCHSESSIONREQUEST']._serialized_end=813
-  _globals['_TOUCHSESSIONRESPONSE']._serialized_start=815
-  _globals['_TOUCHSESSIONRESPONSE']._serialized_end=885
-  _globals['_GETSESSIONREQUEST']._serialized_start=887
-  _globals['_GETSESSIONREQUEST']._serialized_end=926
-  _globals['_GETSESSIONRESPONSE']._serialized_start=928
-  _globals['_GETSESSIONRESPONSE']._serialized_end=996
-  _globals['_LISTSESSIONSREQUEST']._serialized_start=998
-  _globals['_LISTSESSIONSREQUEST']._serialized_end=1070
-  _globals['_LISTSESSIONSRESPONSE']._serialized_start=1072
-  _globals['_LISTSESSIONSRESPONSE']._serialized_end=1168
-  _globals['_DELETESESSIONREQUEST']._serialized_start=1170
-  _globals['_DELETESESSIONREQUEST']._serialized_end=1260
-  _globals['_DELETESESSIONRESPONSE']._serialized_start=1262
-  _globals['_DELETESESSIONRESPONSE']._serialized_end=1333
-  _globals['_REVOKEOTHERSESSIONSREQUEST']._serialized_start=1335
-  _globals['_REVOKEOTHERSESSIONSREQUEST']._serialized_end=1389
-  _globals['_REVOKEOTHERSESSIONSRESPONSE']._serialized_start=1391
-  _globals['_REVOKEOTHERSESSIONSRESPONSE']._serialized_end=1443
-  _globals['_STREAMSESSIONEVENTSREQUEST']._serialized_start=1445
-  _globals['_STREAMSESSIONEVENTSREQUEST']._serialized_end=1473
-  _globals['_STREAMSESSIONEVENTSRESPONSE']._serialized_start=1476
-  _globals['_STREAMSESSIONEVENTSRESPONSE']._serialized_end=1626
-  _globals['_REVOKEUSERSESSIONSREQUEST']._serialized_start=1629
-  _globals['_REVOKEUSERSESSIONSREQUEST']._serialized_end=1759
-  _globals['_REVOKEUSERSESSIONSRESPONSE']._serialized_start=1761
-  _globals['_REVOKEUSERSESSIONSRESPONSE']._serialized_end=1812
-  _globals['_SESSIONSERVICE']._serialized_start=1815
-  _globals['_SESSIONSERVICE']._serialized_end=2892
+  _globals['_SESSIONSERVICE'].methods_by_name['StreamSessionEvents']._serialized_options = b'\212\265\030\014account.self\202\323\344\223\002\031\022\027/api/v1/sessions:stream'
+  _globals['_CREATESESSIONREQUEST']._serialized_start=241
+  _globals['_CREATESESSIONREQUEST']._serialized_end=682
+  _globals['_CREATESESSIONREQUEST_CLIENTHINTSENTRY']._serialized_start=632
+  _globals['_CREATESESSIONREQUEST_CLIENTHINTSENTRY']._serialized_end=682
+  _globals['_CREATESESSIONRESPONSE']._serialized_start=684
+  _globals['_CREATESESSIONRESPONSE']._serialized_end=801
+  _globals['_TOUCHSESSIONREQUEST']._serialized_start=803
+  _globals['_TOUCHSESSIONREQUEST']._serialized_end=844
+  _globals['_TOUCHSESSIONRESPONSE']._serialized_start=846
+  _globals['_TOUCHSESSIONRESPONSE']._serialized_end=916
+  _globals['_GETSESSIONREQUEST']._serialized_start=918
+  _globals['_GETSESSIONREQUEST']._serialized_end=957
+  _globals['_GETSESSIONRESPONSE']._serialized_start=959
+  _globals['_GETSESSIONRESPONSE']._serialized_end=1027
+  _globals['_LISTSESSIONSREQUEST']._serialized_start=1029
+  _globals['_LISTSESSIONSREQUEST']._serialized_end=1101
+  _globals['_LISTSESSIONSRESPONSE']._serialized_start=1103
+  _globals['_LISTSESSIONSRESPONSE']._serialized_end=1199
+  _globals['_DELETESESSIONREQUEST']._serialized_start=1201
+  _globals['_DELETESESSIONREQUEST']._serialized_end=1291
+  _globals['_DELETESESSIONRESPONSE']._serialized_start=1293
+  _globals['_DELETESESSIONRESPONSE']._serialized_end=1364
+  _globals['_REVOKEOTHERSESSIONSREQUEST']._serialized_start=1366
+  _globals['_REVOKEOTHERSESSIONSREQUEST']._serialized_end=1420
+  _globals['_REVOKEOTHERSESSIONSRESPONSE']._serialized_start=1422
+  _globals['_REVOKEOTHERSESSIONSRESPONSE']._serialized_end=1474
+  _globals['_STREAMSESSIONEVENTSREQUEST']._serialized_start=1476
+  _globals['_STREAMSESSIONEVENTSREQUEST']._serialized_end=1504
+  _globals['_STREAMSESSIONEVENTSRESPONSE']._serialized_start=1507
+  _globals['_STREAMSESSIONEVENTSRESPONSE']._serialized_end=1657
+  _globals['_REVOKEUSERSESSIONSREQUEST']._serialized_start=1660
+  _globals['_REVOKEUSERSESSIONSREQUEST']._serialized_end=1790
+  _globals['_REVOKEUSERSESSIONSRESPONSE']._serialized_start=1792
+  _globals['_REVOKEUSERSESSIONSRESPONSE']._serialized_end=1843
+  _globals['_SESSIONSERVICE']._serialized_start=1846
+  _globals['_SESSIONSERVICE']._serialized_end=3004
 # @@protoc_insertion_point(module_scope)

@@ -1,6 +1,7 @@
 from google.api import annotations_pb2 as _annotations_pb2
 from google.api import field_behavior_pb2 as _field_behavior_pb2
 from tradesage.session.v1 import session_resources_pb2 as _session_resources_pb2
+from tradesage.type.v1 import authz_pb2 as _authz_pb2
 from tradesage.type.v1 import stream_pb2 as _stream_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor

@@ -26,9 +26,10 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from tradesage.tenant.v1 import tenant_resources_pb2 as tradesage_dot_tenant_dot_v1_dot_tenant__resources__pb2
+from tradesage.type.v1 import authz_pb2 as tradesage_dot_type_dot_v1_dot_authz__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(tradesage/tenant/v1/tenant_service.proto\x12\x13tradesage.tenant.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a*tradesage/tenant/v1/tenant_resources.proto\"\x9c\x01\n\x13\x43reateTenantRequest\x12\x31\n\x06tenant\x18\x01 \x01(\x0b\x32\x1b.tradesage.tenant.v1.TenantB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x19\n\x0b\x61\x64min_email\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1d\n\x0e\x61\x64min_password\x18\x04 \x01(\tB\x05\xe2\x41\x02\x02\x04\"Z\n\x14\x43reateTenantResponse\x12+\n\x06tenant\x18\x01 \x01(\x0b\x32\x1b.tradesage.tenant.v1.Tenant\x12\x15\n\radmin_user_id\x18\x02 \x01(\t\"&\n\x10GetTenantRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"@\n\x11GetTenantResponse\x12+\n\x06tenant\x18\x01 \x01(\x0b\x32\x1b.tradesage.tenant.v1.Tenant\"\x9c\x01\n\x12ListTenantsRequest\x12\x17\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x1e\n\x10show_deactivated\x18\x03 \x01(\x08\x42\x04\xe2\x41\x01\x01\x12\x33\n\x04plan\x18\x04 \x01(\x0e\x32\x1f.tradesage.tenant.v1.TenantPlanB\x04\xe2\x41\x01\x01\"\\\n\x13ListTenantsResponse\x12,\n\x07tenants\x18\x01 \x03(\x0b\x32\x1b.tradesage.tenant.v1.Tenant\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x99\x01\n\x13UpdateTenantRequest\x12\x31\n\x06tenant\x18\x01 \x01(\x0b\x32\x1b.tradesage.tenant.v1.TenantB\x04\xe2\x41\x01\x02\x12\x35\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"C\n\x14UpdateTenantResponse\x12+\n\x06tenant\x18\x01 \x01(\x0b\x32\x1b.tradesage.tenant.v1.Tenant\"C\n\x13\x44\x65leteTenantRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\"C\n\x14\x44\x65leteTenantResponse\x12+\n\x06tenant\x18\x01 \x01(\x0b\x32\x1b.tradesage.tenant.v1.Tenant\"G\n\x17ReactivateTenantRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\"G\n\x18ReactivateTenantResponse\x12+\n\x06tenant\x18\x01 \x01(\x0b\x32\x1b.tradesage.tenant.v1.Tenant\",\n\x16GetTenantHealthRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"L\n\x17GetTenantHealthResponse\x12\x31\n\x06health\x18\x01 \x01(\x0b\x32!.tradesage.tenant.v1.TenantHealth\"`\n\x13\x43reateBackupRequest\x12\x14\n\x06parent\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x19\n\x0b\x64\x65scription\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"C\n\x14\x43reateBackupResponse\x12+\n\x06\x62\x61\x63kup\x18\x01 \x01(\x0b\x32\x1b.tradesage.tenant.v1.Backup\"]\n\x12ListBackupsRequest\x12\x14\n\x06parent\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\tpage_size\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"\\\n\x13ListBackupsResponse\x12,\n\x07\x62\x61\x63kups\x18\x01 \x03(\x0b\x32\x1b.tradesage.tenant.v1.Backup\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"&\n\x10GetBackupRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"@\n\x11GetBackupResponse\x12+\n\x06\x62\x61\x63kup\x18\x01 \x01(\x0b\x32\x1b.tradesage.tenant.v1.Backup\"\xa5\x01\n\x14RestoreBackupRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x38\n\x06target\x18\x03 \x01(\x0e\x32\".tradesage.tenant.v1.RestoreTargetB\x04\xe2\x41\x01\x02\x12%\n\x17new_tenant_display_name\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\"`\n\x15RestoreBackupResponse\x12+\n\x06tenant\x18\x01 \x01(\x0b\x32\x1b.tradesage.tenant.v1.Tenant\x12\x1a\n\x12restored_row_count\x18\x02 \x01(\x03\x32\xae\x0c\n\rTenantService\x12\x7f\n\x0c\x43reateTenant\x12(.tradesage.tenant.v1.CreateTenantRequest\x1a).tradesage.tenant.v1.CreateTenantResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\"\x0f/api/v1/tenants:\x01*\x12|\n\tGetTenant\x12%.tradesage.tenant.v1.GetTenantRequest\x1a&.tradesage.tenant.v1.GetTenantResponse\" \x82\xd3\xe4\x93\x02\x1a\x12\x18/api/v1/{name=tenants/*}\x12y\n\x0bListTenants\x12\'.tradesage.tenant.v1.ListTenantsRequest\x1a(.tradesage.tenant.v1.ListTenantsResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/api/v1/tenants\x12\x94\x01\n\x0cUpdateTenant\x12(.tradesage.tenant.v1.UpdateTenantRequest\x1a).tradesage.tenant.v1.UpdateTenantResponse\"/\x82\xd3\xe4\x93\x02)\x1a\x1f/api/v1/{tenant.name=tenants/*}:\x06tenant\x12\x85\x01\n\x0c\x44\x65leteTenant\x12(.tradesage.tenant.v1.DeleteTenantRequest\x1a).tradesage.tenant.v1.DeleteTenantResponse\" \x82\xd3\xe4\x93\x02\x1a*\x18/api/v1/{name=tenants/*}\x12\x9f\x01\n\x10ReactivateTenant\x12,.tradesage.tenant.v1.ReactivateTenantRequest\x1a-.tradesage.tenant.v1.ReactivateTenantResponse\".\x82\xd3\xe4\x93\x02(\"#/api/v1/{name=tenants/*}:reactivate:\x01*\x12\x95\x01\n\x0fGetTenantHealth\x12+.tradesage.tenant.v1.GetTenantHealthRequest\x1a,.tradesage.tenant.v1.GetTenantHealthResponse\"\'\x82\xd3\xe4\x93\x02!\x12\x1f/api/v1/{name=tenants/*/health}\x12\x91\x01\n\x0c\x43reateBackup\x12(.tradesage.tenant.v1.CreateBackupRequest\x1a).tradesage.tenant.v1.CreateBackupResponse\",\x82\xd3\xe4\x93\x02&\"!/api/v1/{parent=tenants/*}/backup:\x01*\x12\x8c\x01\n\x0bListBackups\x12\'.tradesage.tenant.v1.ListBackupsRequest\x1a(.tradesage.tenant.v1.ListBackupsResponse\"*\x82\xd3\xe4\x93\x02$\x12\"/api/v1/{parent=tenants/*}/backups\x12\x86\x01\n\tGetBackup\x12%.tradesage.tenant.v1.GetBackupRequest\x1a&.tradesage.tenant.v1.GetBackupResponse\"*\x82\xd3\xe4\x93\x02$\x12\"/api/v1/{name=tenants/*/backups/*}\x12\x9d\x01\n\rRestoreBackup\x12).tradesage.tenant.v1.RestoreBackupRequest\x1a*.tradesage.tenant.v1.RestoreBackupResponse\"5\x82\xd3\xe4\x93\x02/\"*/api/v1/{name=tenants/*/backups/*}:restore:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(tradesage/tenant/v1/tenant_service.proto\x12\x13tradesage.tenant.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a*tradesage/tenant/v1/tenant_resources.proto\x1a\x1dtradesage/type/v1/authz.proto\"\x9c\x01\n\x13\x43reateTenantRequest\x12\x31\n\x06tenant\x18\x01 \x01(\x0b\x32\x1b.tradesage.tenant.v1.TenantB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x19\n\x0b\x61\x64min_email\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1d\n\x0e\x61\x64min_password\x18\x04 \x01(\tB\x05\xe2\x41\x02\x02\x04\"Z\n\x14\x43reateTenantResponse\x12+\n\x06tenant\x18\x01 \x01(\x0b\x32\x1b.tradesage.tenant.v1.Tenant\x12\x15\n\radmin_user_id\x18\x02 \x01(\t\"&\n\x10GetTenantRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"@\n\x11GetTenantResponse\x12+\n\x06tenant\x18\x01 \x01(\x0b\x32\x1b.tradesage.tenant.v1.Tenant\"\x9c\x01\n\x12ListTenantsRequest\x12\x17\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x1e\n\x10show_deactivated\x18\x03 \x01(\x08\x42\x04\xe2\x41\x01\x01\x12\x33\n\x04plan\x18\x04 \x01(\x0e\x32\x1f.tradesage.tenant.v1.TenantPlanB\x04\xe2\x41\x01\x01\"\\\n\x13ListTenantsResponse\x12,\n\x07tenants\x18\x01 \x03(\x0b\x32\x1b.tradesage.tenant.v1.Tenant\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x99\x01\n\x13UpdateTenantRequest\x12\x31\n\x06tenant\x18\x01 \x01(\x0b\x32\x1b.tradesage.tenant.v1.TenantB\x04\xe2\x41\x01\x02\x12\x35\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"C\n\x14UpdateTenantResponse\x12+\n\x06tenant\x18\x01 \x01(\x0b\x32\x1b.tradesage.tenant.v1.Tenant\"C\n\x13\x44\x65leteTenantRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\"C\n\x14\x44\x65leteTenantResponse\x12+\n\x06tenant\x18\x01 \x01(\x0b\x32\x1b.tradesage.tenant.v1.Tenant\"G\n\x17ReactivateTenantRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\"G\n\x18ReactivateTenantResponse\x12+\n\x06tenant\x18\x01 \x01(\x0b\x32\x1b.tradesage.tenant.v1.Tenant\",\n\x16GetTenantHealthRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"L\n\x17GetTenantHealthResponse\x12\x31\n\x06health\x18\x01 \x01(\x0b\x32!.tradesage.tenant.v1.TenantHealth\"`\n\x13\x43reateBackupRequest\x12\x14\n\x06parent\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x19\n\x0b\x64\x65scription\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"C\n\x14\x43reateBackupResponse\x12+\n\x06\x62\x61\x63kup\x18\x01 \x01(\x0b\x32\x1b.tradesage.tenant.v1.Backup\"]\n\x12ListBackupsRequest\x12\x14\n\x06parent\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\tpage_size\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"\\\n\x13ListBackupsResponse\x12,\n\x07\x62\x61\x63kups\x18\x01 \x03(\x0b\x32\x1b.tradesage.tenant.v1.Backup\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"&\n\x10GetBackupRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"@\n\x11GetBackupResponse\x12+\n\x06\x62\x61\x63kup\x18\x01 \x01(\x0b\x32\x1b.tradesage.tenant.v1.Backup\"\xa5\x01\n\x14RestoreBackupRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x38\n\x06target\x18\x03 \x01(\x0e\x32\".tradesage.tenant.v1.RestoreTargetB\x04\xe2\x41\x01\x02\x12%\n\x17new_tenant_display_name\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\"`\n\x15RestoreBackupResponse\x12+\n\x06tenant\x18\x01 \x01(\x0b\x32\x1b.tradesage.tenant.v1.Tenant\x12\x1a\n\x12restored_row_count\x18\x02 \x01(\x03\x32\xe0\r\n\rTenantService\x12\x7f\n\x0c\x43reateTenant\x12(.tradesage.tenant.v1.CreateTenantRequest\x1a).tradesage.tenant.v1.CreateTenantResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\"\x0f/api/v1/tenants:\x01*\x12\x8b\x01\n\tGetTenant\x12%.tradesage.tenant.v1.GetTenantRequest\x1a&.tradesage.tenant.v1.GetTenantResponse\"/\x8a\xb5\x18\x0btenant.read\x82\xd3\xe4\x93\x02\x1a\x12\x18/api/v1/{name=tenants/*}\x12\x8d\x01\n\x0bListTenants\x12\'.tradesage.tenant.v1.ListTenantsRequest\x1a(.tradesage.tenant.v1.ListTenantsResponse\"+\x8a\xb5\x18\x10platform.tenants\x82\xd3\xe4\x93\x02\x11\x12\x0f/api/v1/tenants\x12\xa5\x01\n\x0cUpdateTenant\x12(.tradesage.tenant.v1.UpdateTenantRequest\x1a).tradesage.tenant.v1.UpdateTenantResponse\"@\x8a\xb5\x18\rtenant.update\x82\xd3\xe4\x93\x02)\x1a\x1f/api/v1/{tenant.name=tenants/*}:\x06tenant\x12\x96\x01\n\x0c\x44\x65leteTenant\x12(.tradesage.tenant.v1.DeleteTenantRequest\x1a).tradesage.tenant.v1.DeleteTenantResponse\"1\x8a\xb5\x18\rtenant.delete\x82\xd3\xe4\x93\x02\x1a*\x18/api/v1/{name=tenants/*}\x12\xb3\x01\n\x10ReactivateTenant\x12,.tradesage.tenant.v1.ReactivateTenantRequest\x1a-.tradesage.tenant.v1.ReactivateTenantResponse\"B\x8a\xb5\x18\x10platform.tenants\x82\xd3\xe4\x93\x02(\"#/api/v1/{name=tenants/*}:reactivate:\x01*\x12\xa7\x01\n\x0fGetTenantHealth\x12+.tradesage.tenant.v1.GetTenantHealthRequest\x1a,.tradesage.tenant.v1.GetTenantHealthResponse\"9\x8a\xb5\x18\x0etenant.monitor\x82\xd3\xe4\x93\x02!\x12\x1f/api/v1/{name=tenants/*/health}\x12\xa2\x01\n\x0c\x43reateBackup\x12(.tradesage.tenant.v1.CreateBackupRequest\x1a).tradesage.tenant.v1.CreateBackupResponse\"=\x8a\xb5\x18\rtenant.backup\x82\xd3\xe4\x93\x02&\"!/api/v1/{parent=tenants/*}/backup:\x01*\x12\x9d\x01\n\x0bListBackups\x12\'.tradesage.tenant.v1.ListBackupsRequest\x1a(.tradesage.tenant.v1.ListBackupsResponse\";\x8a\xb5\x18\rtenant.backup\x82\xd3\xe4\x93\x02$\x12\"/api/v1/{parent=tenants/*}/backups\x12\x97\x01\n\tGetBackup\x12%.tradesage.tenant.v1.GetBackupRequest\x1a&.tradesage.tenant.v1.GetBackupResponse\";\x8a\xb5\x18\rtenant.backup\x82\xd3\xe4\x93\x02$\x12\"/api/v1/{name=tenants/*/backups/*}\x12\xaf\x01\n\rRestoreBackup\x12).tradesage.tenant.v1.RestoreBackupRequest\x1a*.tradesage.tenant.v1.RestoreBackupResponse\"G\x8a\xb5\x18\x0etenant.restore\x82\xd3\xe4\x93\x02/\"*/api/v1/{name=tenants/*/backups/*}:restore:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -94,69 +95,69 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TENANTSERVICE'].methods_by_name['CreateTenant']._loaded_options = None
   _globals['_TENANTSERVICE'].methods_by_name['CreateTenant']._serialized_options = b'\202\323\344\223\002\024\"\017/api/v1/tenants:\001*'
   _globals['_TENANTSERVICE'].methods_by_name['GetTenant']._loaded_options = None
-  _globals['_TENANTSERVICE'].methods_by_name['GetTenant']._serialized_options = b'\202\323\344\223\002\032\022\030/api/v1/{name=tenants/*}'
+  _globals['_TENANTSERVICE'].methods_by_name['GetTenant']._serialized_options = b'\212\265\030\013tenant.read\202\323\344\223\002\032\022\030/api/v1/{name=tenants/*}'
   _globals['_TENANTSERVICE'].methods_by_name['ListTenants']._loaded_options = None
-  _globals['_TENANTSERVICE'].methods_by_name['ListTenants']._serialized_options = b'\202\323\344\223\002\021\022\017/api/v1/tenants'
+  _globals['_TENANTSERVICE'].methods_by_name['ListTenants']._serialized_options = b'\212\265\030\020platform.tenants\202\323\344\223\002\021\022\017/api/v1/tenants'
   _globals['_TENANTSERVICE'].methods_by_name['UpdateTenant']._loaded_options = None
-  _globals['_TENANTSERVICE'].methods_by_name['UpdateTenant']._serialized_options = b'\202\323\344\223\002)\032\037/api/v1/{tenant.name=tenants/*}:\006tenant'
+  _globals['_TENANTSERVICE'].methods_by_name['UpdateTenant']._serialized_options = b'\212\265\030\rtenant.update\202\323\344\223\002)\032\037/api/v1/{tenant.name=tenants/*}:\006tenant'
   _globals['_TENANTSERVICE'].methods_by_name['DeleteTenant']._loaded_options = None
-  _globals['_TENANTSERVICE'].methods_by_name['DeleteTenant']._serialized_options = b'\202\323\344\223\002\032*\030/api/v1/{name=tenants/*}'
+  _globals['_TENANTSERVICE'].methods_by_name['DeleteTenant']._serialized_options = b'\212\265\030\rtenant.delete\202\323\344\223\002\032*\030/api/v1/{name=tenants/*}'
   _globals['_TENANTSERVICE'].methods_by_name['ReactivateTenant']._loaded_options = None
-  _globals['_TENANTSERVICE'].methods_by_name['ReactivateTenant']._serialized_options = b'\202\323\344\223\002(\"#/api/v1/{name=tenants/*}:reactivate:\001*'
+  _globals['_TENANTSERVICE'].methods_by_name['ReactivateTenant']._serialized_options = b'\212\265\030\020platform.tenants\202\323\344\223\002(\"#/api/v1/{name=tenants/*}:reactivate:\001*'
   _globals['_TENANTSERVICE'].methods_by_name['GetTenantHealth']._loaded_options = None
-  _globals['_TENANTSERVICE'].methods_by_name['GetTenantHealth']._serialized_options = b'\202\323\344\223\002!\022\037/api/v1/{name=tenants/*/health}'
+  _globals['_TENANTSERVICE'].methods_by_name['GetTenantHealth']._serialized_options = b'\212\265\030\016tenant.monitor\202\323\344\223\002!\022\037/api/v1/{name=tenants/*/health}'
   _globals['_TENANTSERVICE'].methods_by_name['CreateBackup']._loaded_options = None
-  _globals['_TENANTSERVICE'].methods_by_name['CreateBackup']._serialized_options = b'\202\323\344\223\002&\"!/api/v1/{parent=tenants/*}/backup:\001*'
+  _globals['_TENANTSERVICE'].methods_by_name['CreateBackup']._serialized_options = b'\212\265\030\rtenant.backup\202\323\344\223\002&\"!/api/v1/{parent=tenants/*}/backup:\001*'
   _globals['_TENANTSERVICE'].methods_by_name['ListBackups']._loaded_options = None
-  _globals['_TENANTSERVICE'].methods_by_name['ListBackups']._serialized_options = b'\202\323\344\223\002$\022\"/api/v1/{parent=tenants/*}/backups'
+  _globals['_TENANTSERVICE'].methods_by_name['ListBackups']._serialized_options = b'\212\265\030\rtenant.backup\202\323\344\223\002$\022\"/api/v1/{parent=tenants/*}/backups'
   _globals['_TENANTSERVICE'].methods_by_name['GetBackup']._loaded_options = None
-  _globals['_TENANTSERVICE'].methods_by_name['GetBackup']._serialized_options = b'\202\323\344\223\002$\022\"/api/v1/{name=tenants/*/backups/*}'
+  _globals['_TENANTSERVICE'].methods_by_name['GetBackup']._serialized_options = b'\212\265\030\rtenant.backup\202\323\344\223\002$\022\"/api/v1/{name=tenants/*/backups/*}'
   _globals['_TENANTSERVICE'].methods_by_name['RestoreBackup']._loaded_options = None
-  _globals['_TENANTSERVICE'].methods_by_name['RestoreBackup']._serialized_options = b'\202\323\344\223\002/\"*/api/v1/{name=tenants/*/backups/*}:restore:\001*'
-  _globals['_CREATETENANTREQUEST']._serialized_start=207
-  _globals['_CREATETENANTREQUEST']._serialized_end=363
-  _globals['_CREATETENANTRESPONSE']._serialized_start=365
-  _globals['_CREATETENANTRESPONSE']._serialized_end=455
-  _globals['_GETTENANTREQUEST']._serialized_start=457
-  _globals['_GETTENANTREQUEST']._serialized_end=495
-  _globals['_GETTENANTRESPONSE']._serialized_start=497
-  _globals['_GETTENANTRESPONSE']._serialized_end=561
-  _globals['_LISTTENANTSREQUEST']._serialized_start=564
-  _globals['_LISTTENANTSREQUEST']._serialized_end=720
-  _globals['_LISTTENANTSRESPONSE']._serialized_start=722
-  _globals['_LISTTENANTSRESPONSE']._serialized_end=814
-  _globals['_UPDATETENANTREQUEST']._serialized_start=817
-  _globals['_UPDATETENANTREQUEST']._serialized_end=970
-  _globals['_UPDATETENANTRESPONSE']._serialized_start=972
-  _globals['_UPDATETENANTRESPONSE']._serialized_end=1039
-  _globals['_DELETETENANTREQUEST']._serialized_start=1041
-  _globals['_DELETETENANTREQUEST']._serialized_end=1108
-  _globals['_DELETETENANTRESPONSE']._serialized_start=1110
-  _globals['_DELETETENANTRESPONSE']._serialized_end=1177
-  _globals['_REACTIVATETENANTREQUEST']._serialized_start=1179
-  _globals['_REACTIVATETENANTREQUEST']._serialized_end=1250
-  _globals['_REACTIVATETENANTRESPONSE']._serialized_start=1252
-  _globals['_REACTIVATETENANTRESPONSE']._serialized_end=1323
-  _globals['_GETTENANTHEALTHREQUEST']._serialized_start=1325
-  _globals['_GETTENANTHEALTHREQUEST']._serialized_end=1369
-  _globals['_GETTENANTHEALTHRESPONSE']._serialized_start=1371
-  _globals['_GETTENANTHEALTHRESPONSE']._serialized_end=1447
-  _globals['_CREATEBACKUPREQUEST']._serialized_start=1449
-  _globals['_CREATEBACKUPREQUEST']._serialized_end=1545
-  _globals['_CREATEBACKUPRESPONSE']._serialized_start=1547
-  _globals['_CREATEBACKUPRESPONSE']._serialized_end=1614
-  _globals['_LISTBACKUPSREQUEST']._serialized_start=1616
-  _globals['_LISTBACKUPSREQUEST']._serialized_end=1709
-  _globals['_LISTBACKUPSRESPONSE']._serialized_start=1711
-  _globals['_LISTBACKUPSRESPONSE']._serialized_end=1803
-  _globals['_GETBACKUPREQUEST']._serialized_start=1805
-  _globals['_GETBACKUPREQUEST']._serialized_end=1843
-  _globals['_GETBACKUPRESPONSE']._serialized_start=1845
-  _globals['_GETBACKUPRESPONSE']._serialized_end=1909
-  _globals['_RESTOREBACKUPREQUEST']._serialized_start=1912
-  _globals['_RESTOREBACKUPREQUEST']._serialized_end=2077
-  _globals['_RESTOREBACKUPRESPONSE']._serialized_start=2079
-  _globals['_RESTOREBACKUPRESPONSE']._serialized_end=2175
-  _globals['_TENANTSERVICE']._serialized_start=2178
-  _globals['_TENANTSERVICE']._serialized_end=3760
+  _globals['_TENANTSERVICE'].methods_by_name['RestoreBackup']._serialized_options = b'\212\265\030\016tenant.restore\202\323\344\223\002/\"*/api/v1/{name=tenants/*/backups/*}:restore:\001*'
+  _globals['_CREATETENANTREQUEST']._serialized_start=238
+  _globals['_CREATETENANTREQUEST']._serialized_end=394
+  _globals['_CREATETENANTRESPONSE']._serialized_start=396
+  _globals['_CREATETENANTRESPONSE']._serialized_end=486
+  _globals['_GETTENANTREQUEST']._serialized_start=488
+  _globals['_GETTENANTREQUEST']._serialized_end=526
+  _globals['_GETTENANTRESPONSE']._serialized_start=528
+  _globals['_GETTENANTRESPONSE']._serialized_end=592
+  _globals['_LISTTENANTSREQUEST']._serialized_start=595
+  _globals['_LISTTENANTSREQUEST']._serialized_end=751
+  _globals['_LISTTENANTSRESPONSE']._serialized_start=753
+  _globals['_LISTTENANTSRESPONSE']._serialized_end=845
+  _globals['_UPDATETENANTREQUEST']._serialized_start=848
+  _globals['_UPDATETENANTREQUEST']._serialized_end=1001
+  _globals['_UPDATETENANTRESPONSE']._serialized_start=1003
+  _globals['_UPDATETENANTRESPONSE']._serialized_end=1070
+  _globals['_DELETETENANTREQUEST']._serialized_start=1072
+  _globals['_DELETETENANTREQUEST']._serialized_end=1139
+  _globals['_DELETETENANTRESPONSE']._serialized_start=1141
+  _globals['_DELETETENANTRESPONSE']._serialized_end=1208
+  _globals['_REACTIVATETENANTREQUEST']._serialized_start=1210
+  _globals['_REACTIVATETENANTREQUEST']._serialized_end=1281
+  _globals['_REACTIVATETENANTRESPONSE']._serialized_start=1283
+  _globals['_REACTIVATETENANTRESPONSE']._serialized_end=1354
+  _globals['_GETTENANTHEALTHREQUEST']._serialized_start=1356
+  _globals['_GETTENANTHEALTHREQUEST']._serialized_end=1400
+  _globals['_GETTENANTHEALTHRESPONSE']._serialized_start=1402
+  _globals['_GETTENANTHEALTHRESPONSE']._serialized_end=1478
+  _globals['_CREATEBACKUPREQUEST']._serialized_start=1480
+  _globals['_CREATEBACKUPREQUEST']._serialized_end=1576
+  _globals['_CREATEBACKUPRESPONSE']._serialized_start=1578
+  _globals['_CREATEBACKUPRESPONSE']._serialized_end=1645
+  _globals['_LISTBACKUPSREQUEST']._serialized_start=1647
+  _globals['_LISTBACKUPSREQUEST']._serialized_end=1740
+  _globals['_LISTBACKUPSRESPONSE']._serialized_start=1742
+  _globals['_LISTBACKUPSRESPONSE']._serialized_end=1834
+  _globals['_GETBACKUPREQUEST']._serialized_start=1836
+  _globals['_GETBACKUPREQUEST']._serialized_end=1874
+  _globals['_GETBACKUPRESPONSE']._serialized_start=1876
+  _globals['_GETBACKUPRESPONSE']._serialized_end=1940
+  _globals['_RESTOREBACKUPREQUEST']._serialized_start=1943
+  _globals['_RESTOREBACKUPREQUEST']._serialized_end=2108
+  _globals['_RESTOREBACKUPRESPONSE']._serialized_start=2110
+  _globals['_RESTOREBACKUPRESPONSE']._serialized_end=2206
+  _globals['_TENANTSERVICE']._serialized_start=2209
+  _globals['_TENANTSERVICE']._serialized_end=3969
 # @@protoc_insertion_point(module_scope)

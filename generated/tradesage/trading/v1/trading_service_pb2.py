@@ -28,11 +28,12 @@ from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mas
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from tradesage.trading.v1 import trading_analytics_pb2 as tradesage_dot_trading_dot_v1_dot_trading__analytics__pb2
 from tradesage.trading.v1 import trading_resources_pb2 as tradesage_dot_trading_dot_v1_dot_trading__resources__pb2
+from tradesage.type.v1 import authz_pb2 as tradesage_dot_type_dot_v1_dot_authz__pb2
 from tradesage.type.v1 import money_pb2 as tradesage_dot_type_dot_v1_dot_money__pb2
 from tradesage.type.v1 import stream_pb2 as tradesage_dot_type_dot_v1_dot_stream__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*tradesage/trading/v1/trading_service.proto\x12\x14tradesage.trading.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a,tradesage/trading/v1/trading_analytics.proto\x1a,tradesage/trading/v1/trading_resources.proto\x1a\x1dtradesage/type/v1/money.proto\x1a\x1etradesage/type/v1/stream.proto\"l\n\x16\x43reatePortfolioRequest\x12\x38\n\tportfolio\x18\x01 \x01(\x0b\x32\x1f.tradesage.trading.v1.PortfolioB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\"M\n\x17\x43reatePortfolioResponse\x12\x32\n\tportfolio\x18\x01 \x01(\x0b\x32\x1f.tradesage.trading.v1.Portfolio\")\n\x13GetPortfolioRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"J\n\x14GetPortfolioResponse\x12\x32\n\tportfolio\x18\x01 \x01(\x0b\x32\x1f.tradesage.trading.v1.Portfolio\"e\n\x15ListPortfoliosRequest\x12\x17\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x19\n\x0bshow_closed\x18\x03 \x01(\x08\x42\x04\xe2\x41\x01\x01\"f\n\x16ListPortfoliosResponse\x12\x33\n\nportfolios\x18\x01 \x03(\x0b\x32\x1f.tradesage.trading.v1.Portfolio\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xa3\x01\n\x16UpdatePortfolioRequest\x12\x38\n\tportfolio\x18\x01 \x01(\x0b\x32\x1f.tradesage.trading.v1.PortfolioB\x04\xe2\x41\x01\x02\x12\x35\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"M\n\x17UpdatePortfolioResponse\x12\x32\n\tportfolio\x18\x01 \x01(\x0b\x32\x1f.tradesage.trading.v1.Portfolio\"E\n\x15\x43losePortfolioRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\"L\n\x16\x43losePortfolioResponse\x12\x32\n\tportfolio\x18\x01 \x01(\x0b\x32\x1f.tradesage.trading.v1.Portfolio\"\x92\x01\n\x12\x44\x65positCashRequest\x12\x17\n\tportfolio\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12.\n\x06\x61mount\x18\x02 \x01(\x0b\x32\x18.tradesage.type.v1.MoneyB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x19\n\x0b\x64\x65scription\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\"\x82\x01\n\x13\x44\x65positCashResponse\x12\x37\n\x0cledger_entry\x18\x01 \x01(\x0b\x32!.tradesage.trading.v1.LedgerEntry\x12\x32\n\tportfolio\x18\x02 \x01(\x0b\x32\x1f.tradesage.trading.v1.Portfolio\"\x93\x01\n\x13WithdrawCashRequest\x12\x17\n\tportfolio\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12.\n\x06\x61mount\x18\x02 \x01(\x0b\x32\x18.tradesage.type.v1.MoneyB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x19\n\x0b\x64\x65scription\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\"\x83\x01\n\x14WithdrawCashResponse\x12\x37\n\x0cledger_entry\x18\x01 \x01(\x0b\x32!.tradesage.trading.v1.LedgerEntry\x12\x32\n\tportfolio\x18\x02 \x01(\x0b\x32\x1f.tradesage.trading.v1.Portfolio\"\x89\x02\n\x18ListLedgerEntriesRequest\x12\x14\n\x06parent\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\tpage_size\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12:\n\x05types\x18\x04 \x03(\x0e\x32%.tradesage.trading.v1.LedgerEntryTypeB\x04\xe2\x41\x01\x01\x12\x34\n\nstart_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x01\x12\x32\n\x08\x65nd_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x01\"o\n\x19ListLedgerEntriesResponse\x12\x39\n\x0eledger_entries\x18\x01 \x03(\x0b\x32!.tradesage.trading.v1.LedgerEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xde\x02\n\x11PlaceOrderRequest\x12\x17\n\tportfolio\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1d\n\x0f\x63lient_order_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x06symbol\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x33\n\x04side\x18\x04 \x01(\x0e\x32\x1f.tradesage.trading.v1.OrderSideB\x04\xe2\x41\x01\x02\x12\x39\n\norder_type\x18\x05 \x01(\x0e\x32\x1f.tradesage.trading.v1.OrderTypeB\x04\xe2\x41\x01\x02\x12>\n\rtime_in_force\x18\x06 \x01(\x0e\x32!.tradesage.trading.v1.TimeInForceB\x04\xe2\x41\x01\x01\x12\x16\n\x08quantity\x18\x07 \x01(\tB\x04\xe2\x41\x01\x02\x12\x19\n\x0blimit_price\x18\x08 \x01(\tB\x04\xe2\x41\x01\x01\x12\x18\n\nstop_price\x18\t \x01(\tB\x04\xe2\x41\x01\x01\"@\n\x12PlaceOrderResponse\x12*\n\x05order\x18\x01 \x01(\x0b\x32\x1b.tradesage.trading.v1.Order\"\xc1\x02\n\x13PreviewOrderRequest\x12\x14\n\x06symbol\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x33\n\x04side\x18\x02 \x01(\x0e\x32\x1f.tradesage.trading.v1.OrderSideB\x04\xe2\x41\x01\x02\x12\x16\n\x08quantity\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x39\n\norder_type\x18\x04 \x01(\x0e\x32\x1f.tradesage.trading.v1.OrderTypeB\x04\xe2\x41\x01\x02\x12\x19\n\x0blimit_price\x18\x05 \x01(\tB\x04\xe2\x41\x01\x01\x12\x17\n\tportfolio\x18\x06 \x01(\tB\x04\xe2\x41\x01\x01\x12\x18\n\nstop_price\x18\x07 \x01(\tB\x04\xe2\x41\x01\x01\x12>\n\rtime_in_force\x18\x08 \x01(\x0e\x32!.tradesage.trading.v1.TimeInForceB\x04\xe2\x41\x01\x01\"\xe1\x01\n\x14PreviewOrderResponse\x12\x17\n\x0f\x65stimated_price\x18\x01 \x01(\t\x12\x1a\n\x12\x65stimated_notional\x18\x02 \x01(\t\x12\x15\n\restimated_fee\x18\x03 \x01(\t\x12.\n\nquote_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rcurrency_code\x18\x05 \x01(\t\x12\x18\n\x10rejection_reason\x18\x06 \x01(\t\x12\x1c\n\x14\x61vailable_cash_after\x18\x07 \x01(\t\"%\n\x0fGetOrderRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\">\n\x10GetOrderResponse\x12*\n\x05order\x18\x01 \x01(\x0b\x32\x1b.tradesage.trading.v1.Order\"\x87\x03\n\x11ListOrdersRequest\x12\x17\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x17\n\tportfolio\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06symbol\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12\x39\n\x08statuses\x18\x05 \x03(\x0e\x32!.tradesage.trading.v1.OrderStatusB\x04\xe2\x41\x01\x01\x12\x33\n\x04side\x18\x06 \x01(\x0e\x32\x1f.tradesage.trading.v1.OrderSideB\x04\xe2\x41\x01\x01\x12\x17\n\topen_only\x18\x07 \x01(\x08\x42\x04\xe2\x41\x01\x01\x12\x1d\n\x0f\x63lient_order_id\x18\x08 \x01(\tB\x04\xe2\x41\x01\x01\x12\x34\n\nstart_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x01\x12\x32\n\x08\x65nd_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x01\"Z\n\x12ListOrdersResponse\x12+\n\x06orders\x18\x01 \x03(\x0b\x32\x1b.tradesage.trading.v1.Order\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xd0\x01\n\x13ReplaceOrderRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x16\n\x08quantity\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x19\n\x0blimit_price\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12\x18\n\nstop_price\x18\x05 \x01(\tB\x04\xe2\x41\x01\x01\x12>\n\rtime_in_force\x18\x06 \x01(\x0e\x32!.tradesage.trading.v1.TimeInForceB\x04\xe2\x41\x01\x01\"B\n\x14ReplaceOrderResponse\x12*\n\x05order\x18\x01 \x01(\x0b\x32\x1b.tradesage.trading.v1.Order\"B\n\x12\x43\x61ncelOrderRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\"A\n\x13\x43\x61ncelOrderResponse\x12*\n\x05order\x18\x01 \x01(\x0b\x32\x1b.tradesage.trading.v1.Order\"\x96\x01\n\x16\x43\x61ncelAllOrdersRequest\x12\x17\n\tportfolio\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06symbol\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x33\n\x04side\x18\x04 \x01(\x0e\x32\x1f.tradesage.trading.v1.OrderSideB\x04\xe2\x41\x01\x01\"O\n\x17\x43\x61ncelAllOrdersResponse\x12\x34\n\x0f\x63\x61nceled_orders\x18\x01 \x03(\x0b\x32\x1b.tradesage.trading.v1.Order\"a\n\x16ListOrderEventsRequest\x12\x14\n\x06parent\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\tpage_size\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"j\n\x17ListOrderEventsResponse\x12\x36\n\x0corder_events\x18\x01 \x03(\x0b\x32 .tradesage.trading.v1.OrderEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"x\n\x14ListPositionsRequest\x12\x14\n\x06parent\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\tpage_size\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x17\n\tshow_flat\x18\x04 \x01(\x08\x42\x04\xe2\x41\x01\x01\"c\n\x15ListPositionsResponse\x12\x31\n\tpositions\x18\x01 \x03(\x0b\x32\x1e.tradesage.trading.v1.Position\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"(\n\x12GetPositionRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"G\n\x13GetPositionResponse\x12\x30\n\x08position\x18\x01 \x01(\x0b\x32\x1e.tradesage.trading.v1.Position\"\xf4\x01\n\x11ListTradesRequest\x12\x17\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x17\n\tportfolio\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06symbol\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12\x13\n\x05order\x18\x05 \x01(\tB\x04\xe2\x41\x01\x01\x12\x34\n\nstart_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x01\x12\x32\n\x08\x65nd_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x01\"Z\n\x12ListTradesResponse\x12+\n\x06trades\x18\x01 \x03(\x0b\x32\x1b.tradesage.trading.v1.Trade\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xe8\x01\n\x1cGetPortfolioAnalyticsRequest\x12\x17\n\tportfolio\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x34\n\nstart_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x01\x12\x32\n\x08\x65nd_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x01\x12\x45\n\x0bgranularity\x18\x04 \x01(\x0e\x32*.tradesage.trading.v1.AnalyticsGranularityB\x04\xe2\x41\x01\x01\"\\\n\x1dGetPortfolioAnalyticsResponse\x12;\n\tanalytics\x18\x01 \x01(\x0b\x32(.tradesage.trading.v1.PortfolioAnalytics\"4\n\x19StreamOrderUpdatesRequest\x12\x17\n\tportfolio\x18\x01 \x01(\tB\x04\xe2\x41\x01\x01\"\x91\x01\n\x1aStreamOrderUpdatesResponse\x12\x37\n\x0border_event\x18\x01 \x01(\x0b\x32 .tradesage.trading.v1.OrderEventH\x00\x12\x31\n\theartbeat\x18\x02 \x01(\x0b\x32\x1c.tradesage.type.v1.HeartbeatH\x00\x42\x07\n\x05\x65vent\"8\n\x1dStreamPortfolioUpdatesRequest\x12\x17\n\tportfolio\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x95\x01\n\x1eStreamPortfolioUpdatesResponse\x12\x37\n\x06update\x18\x01 \x01(\x0b\x32%.tradesage.trading.v1.PortfolioUpdateH\x00\x12\x31\n\theartbeat\x18\x02 \x01(\x0b\x32\x1c.tradesage.type.v1.HeartbeatH\x00\x42\x07\n\x05\x65vent2\xf1\x19\n\x0eTradingService\x12\x95\x01\n\x0f\x43reatePortfolio\x12,.tradesage.trading.v1.CreatePortfolioRequest\x1a-.tradesage.trading.v1.CreatePortfolioResponse\"%\x82\xd3\xe4\x93\x02\x1f\"\x12/api/v1/portfolios:\tportfolio\x12\x8a\x01\n\x0cGetPortfolio\x12).tradesage.trading.v1.GetPortfolioRequest\x1a*.tradesage.trading.v1.GetPortfolioResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/api/v1/{name=portfolios/*}\x12\x87\x01\n\x0eListPortfolios\x12+.tradesage.trading.v1.ListPortfoliosRequest\x1a,.tradesage.trading.v1.ListPortfoliosResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/api/v1/portfolios\x12\xa8\x01\n\x0fUpdatePortfolio\x12,.tradesage.trading.v1.UpdatePortfolioRequest\x1a-.tradesage.trading.v1.UpdatePortfolioResponse\"8\x82\xd3\xe4\x93\x02\x32\x32%/api/v1/{portfolio.name=portfolios/*}:\tportfolio\x12\x99\x01\n\x0e\x43losePortfolio\x12+.tradesage.trading.v1.ClosePortfolioRequest\x1a,.tradesage.trading.v1.ClosePortfolioResponse\",\x82\xd3\xe4\x93\x02&\"!/api/v1/{name=portfolios/*}:close:\x01*\x12\x97\x01\n\x0b\x44\x65positCash\x12(.tradesage.trading.v1.DepositCashRequest\x1a).tradesage.trading.v1.DepositCashResponse\"3\x82\xd3\xe4\x93\x02-\"(/api/v1/{portfolio=portfolios/*}:deposit:\x01*\x12\x9b\x01\n\x0cWithdrawCash\x12).tradesage.trading.v1.WithdrawCashRequest\x1a*.tradesage.trading.v1.WithdrawCashResponse\"4\x82\xd3\xe4\x93\x02.\")/api/v1/{portfolio=portfolios/*}:withdraw:\x01*\x12\xa9\x01\n\x11ListLedgerEntries\x12..tradesage.trading.v1.ListLedgerEntriesRequest\x1a/.tradesage.trading.v1.ListLedgerEntriesResponse\"3\x82\xd3\xe4\x93\x02-\x12+/api/v1/{parent=portfolios/*}/ledgerEntries\x12z\n\nPlaceOrder\x12\'.tradesage.trading.v1.PlaceOrderRequest\x1a(.tradesage.trading.v1.PlaceOrderResponse\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/api/v1/orders:\x01*\x12\x88\x01\n\x0cPreviewOrder\x12).tradesage.trading.v1.PreviewOrderRequest\x1a*.tradesage.trading.v1.PreviewOrderResponse\"!\x82\xd3\xe4\x93\x02\x1b\"\x16/api/v1/orders:preview:\x01*\x12z\n\x08GetOrder\x12%.tradesage.trading.v1.GetOrderRequest\x1a&.tradesage.trading.v1.GetOrderResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/api/v1/{name=orders/*}\x12w\n\nListOrders\x12\'.tradesage.trading.v1.ListOrdersRequest\x1a(.tradesage.trading.v1.ListOrdersResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/api/v1/orders\x12\x91\x01\n\x0cReplaceOrder\x12).tradesage.trading.v1.ReplaceOrderRequest\x1a*.tradesage.trading.v1.ReplaceOrderResponse\"*\x82\xd3\xe4\x93\x02$\"\x1f/api/v1/{name=orders/*}:replace:\x01*\x12\x8d\x01\n\x0b\x43\x61ncelOrder\x12(.tradesage.trading.v1.CancelOrderRequest\x1a).tradesage.trading.v1.CancelOrderResponse\")\x82\xd3\xe4\x93\x02#\"\x1e/api/v1/{name=orders/*}:cancel:\x01*\x12\x93\x01\n\x0f\x43\x61ncelAllOrders\x12,.tradesage.trading.v1.CancelAllOrdersRequest\x1a-.tradesage.trading.v1.CancelAllOrdersResponse\"#\x82\xd3\xe4\x93\x02\x1d\"\x18/api/v1/orders:cancelAll:\x01*\x12\x98\x01\n\x0fListOrderEvents\x12,.tradesage.trading.v1.ListOrderEventsRequest\x1a-.tradesage.trading.v1.ListOrderEventsResponse\"(\x82\xd3\xe4\x93\x02\"\x12 /api/v1/{parent=orders/*}/events\x12\x99\x01\n\rListPositions\x12*.tradesage.trading.v1.ListPositionsRequest\x1a+.tradesage.trading.v1.ListPositionsResponse\"/\x82\xd3\xe4\x93\x02)\x12\'/api/v1/{parent=portfolios/*}/positions\x12\x93\x01\n\x0bGetPosition\x12(.tradesage.trading.v1.GetPositionRequest\x1a).tradesage.trading.v1.GetPositionResponse\"/\x82\xd3\xe4\x93\x02)\x12\'/api/v1/{name=portfolios/*/positions/*}\x12w\n\nListTrades\x12\'.tradesage.trading.v1.ListTradesRequest\x1a(.tradesage.trading.v1.ListTradesResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/api/v1/trades\x12\xb4\x01\n\x15GetPortfolioAnalytics\x12\x32.tradesage.trading.v1.GetPortfolioAnalyticsRequest\x1a\x33.tradesage.trading.v1.GetPortfolioAnalyticsResponse\"2\x82\xd3\xe4\x93\x02,\x12*/api/v1/{portfolio=portfolios/*}/analytics\x12\x98\x01\n\x12StreamOrderUpdates\x12/.tradesage.trading.v1.StreamOrderUpdatesRequest\x1a\x30.tradesage.trading.v1.StreamOrderUpdatesResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/api/v1/orders:stream0\x01\x12\xb6\x01\n\x16StreamPortfolioUpdates\x12\x33.tradesage.trading.v1.StreamPortfolioUpdatesRequest\x1a\x34.tradesage.trading.v1.StreamPortfolioUpdatesResponse\"/\x82\xd3\xe4\x93\x02)\x12\'/api/v1/{portfolio=portfolios/*}:stream0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*tradesage/trading/v1/trading_service.proto\x12\x14tradesage.trading.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a,tradesage/trading/v1/trading_analytics.proto\x1a,tradesage/trading/v1/trading_resources.proto\x1a\x1dtradesage/type/v1/authz.proto\x1a\x1dtradesage/type/v1/money.proto\x1a\x1etradesage/type/v1/stream.proto\"l\n\x16\x43reatePortfolioRequest\x12\x38\n\tportfolio\x18\x01 \x01(\x0b\x32\x1f.tradesage.trading.v1.PortfolioB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\"M\n\x17\x43reatePortfolioResponse\x12\x32\n\tportfolio\x18\x01 \x01(\x0b\x32\x1f.tradesage.trading.v1.Portfolio\")\n\x13GetPortfolioRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"J\n\x14GetPortfolioResponse\x12\x32\n\tportfolio\x18\x01 \x01(\x0b\x32\x1f.tradesage.trading.v1.Portfolio\"e\n\x15ListPortfoliosRequest\x12\x17\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x19\n\x0bshow_closed\x18\x03 \x01(\x08\x42\x04\xe2\x41\x01\x01\"f\n\x16ListPortfoliosResponse\x12\x33\n\nportfolios\x18\x01 \x03(\x0b\x32\x1f.tradesage.trading.v1.Portfolio\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xa3\x01\n\x16UpdatePortfolioRequest\x12\x38\n\tportfolio\x18\x01 \x01(\x0b\x32\x1f.tradesage.trading.v1.PortfolioB\x04\xe2\x41\x01\x02\x12\x35\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"M\n\x17UpdatePortfolioResponse\x12\x32\n\tportfolio\x18\x01 \x01(\x0b\x32\x1f.tradesage.trading.v1.Portfolio\"E\n\x15\x43losePortfolioRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\"L\n\x16\x43losePortfolioResponse\x12\x32\n\tportfolio\x18\x01 \x01(\x0b\x32\x1f.tradesage.trading.v1.Portfolio\"\x92\x01\n\x12\x44\x65positCashRequest\x12\x17\n\tportfolio\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12.\n\x06\x61mount\x18\x02 \x01(\x0b\x32\x18.tradesage.type.v1.MoneyB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x19\n\x0b\x64\x65scription\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\"\x82\x01\n\x13\x44\x65positCashResponse\x12\x37\n\x0cledger_entry\x18\x01 \x01(\x0b\x32!.tradesage.trading.v1.LedgerEntry\x12\x32\n\tportfolio\x18\x02 \x01(\x0b\x32\x1f.tradesage.trading.v1.Portfolio\"\x93\x01\n\x13WithdrawCashRequest\x12\x17\n\tportfolio\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12.\n\x06\x61mount\x18\x02 \x01(\x0b\x32\x18.tradesage.type.v1.MoneyB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x19\n\x0b\x64\x65scription\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\"\x83\x01\n\x14WithdrawCashResponse\x12\x37\n\x0cledger_entry\x18\x01 \x01(\x0b\x32!.tradesage.trading.v1.LedgerEntry\x12\x32\n\tportfolio\x18\x02 \x01(\x0b\x32\x1f.tradesage.trading.v1.Portfolio\"\x89\x02\n\x18ListLedgerEntriesRequest\x12\x14\n\x06parent\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\tpage_size\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12:\n\x05types\x18\x04 \x03(\x0e\x32%.tradesage.trading.v1.LedgerEntryTypeB\x04\xe2\x41\x01\x01\x12\x34\n\nstart_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x01\x12\x32\n\x08\x65nd_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x01\"o\n\x19ListLedgerEntriesResponse\x12\x39\n\x0eledger_entries\x18\x01 \x03(\x0b\x32!.tradesage.trading.v1.LedgerEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xde\x02\n\x11PlaceOrderRequest\x12\x17\n\tportfolio\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1d\n\x0f\x63lient_order_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x06symbol\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x33\n\x04side\x18\x04 \x01(\x0e\x32\x1f.tradesage.trading.v1.OrderSideB\x04\xe2\x41\x01\x02\x12\x39\n\norder_type\x18\x05 \x01(\x0e\x32\x1f.tradesage.trading.v1.OrderTypeB\x04\xe2\x41\x01\x02\x12>\n\rtime_in_force\x18\x06 \x01(\x0e\x32!.tradesage.trading.v1.TimeInForceB\x04\xe2\x41\x01\x01\x12\x16\n\x08quantity\x18\x07 \x01(\tB\x04\xe2\x41\x01\x02\x12\x19\n\x0blimit_price\x18\x08 \x01(\tB\x04\xe2\x41\x01\x01\x12\x18\n\nstop_price\x18\t \x01(\tB\x04\xe2\x41\x01\x01\"@\n\x12PlaceOrderResponse\x12*\n\x05order\x18\x01 \x01(\x0b\x32\x1b.tradesage.trading.v1.Order\"\xc1\x02\n\x13PreviewOrderRequest\x12\x14\n\x06symbol\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x33\n\x04side\x18\x02 \x01(\x0e\x32\x1f.tradesage.trading.v1.OrderSideB\x04\xe2\x41\x01\x02\x12\x16\n\x08quantity\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x39\n\norder_type\x18\x04 \x01(\x0e\x32\x1f.tradesage.trading.v1.OrderTypeB\x04\xe2\x41\x01\x02\x12\x19\n\x0blimit_price\x18\x05 \x01(\tB\x04\xe2\x41\x01\x01\x12\x17\n\tportfolio\x18\x06 \x01(\tB\x04\xe2\x41\x01\x01\x12\x18\n\nstop_price\x18\x07 \x01(\tB\x04\xe2\x41\x01\x01\x12>\n\rtime_in_force\x18\x08 \x01(\x0e\x32!.tradesage.trading.v1.TimeInForceB\x04\xe2\x41\x01\x01\"\xe1\x01\n\x14PreviewOrderResponse\x12\x17\n\x0f\x65stimated_price\x18\x01 \x01(\t\x12\x1a\n\x12\x65stimated_notional\x18\x02 \x01(\t\x12\x15\n\restimated_fee\x18\x03 \x01(\t\x12.\n\nquote_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rcurrency_code\x18\x05 \x01(\t\x12\x18\n\x10rejection_reason\x18\x06 \x01(\t\x12\x1c\n\x14\x61vailable_cash_after\x18\x07 \x01(\t\"%\n\x0fGetOrderRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\">\n\x10GetOrderResponse\x12*\n\x05order\x18\x01 \x01(\x0b\x32\x1b.tradesage.trading.v1.Order\"\x87\x03\n\x11ListOrdersRequest\x12\x17\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x17\n\tportfolio\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06symbol\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12\x39\n\x08statuses\x18\x05 \x03(\x0e\x32!.tradesage.trading.v1.OrderStatusB\x04\xe2\x41\x01\x01\x12\x33\n\x04side\x18\x06 \x01(\x0e\x32\x1f.tradesage.trading.v1.OrderSideB\x04\xe2\x41\x01\x01\x12\x17\n\topen_only\x18\x07 \x01(\x08\x42\x04\xe2\x41\x01\x01\x12\x1d\n\x0f\x63lient_order_id\x18\x08 \x01(\tB\x04\xe2\x41\x01\x01\x12\x34\n\nstart_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x01\x12\x32\n\x08\x65nd_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x01\"Z\n\x12ListOrdersResponse\x12+\n\x06orders\x18\x01 \x03(\x0b\x32\x1b.tradesage.trading.v1.Order\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xd0\x01\n\x13ReplaceOrderRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x16\n\x08quantity\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x19\n\x0blimit_price\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12\x18\n\nstop_price\x18\x05 \x01(\tB\x04\xe2\x41\x01\x01\x12>\n\rtime_in_force\x18\x06 \x01(\x0e\x32!.tradesage.trading.v1.TimeInForceB\x04\xe2\x41\x01\x01\"B\n\x14ReplaceOrderResponse\x12*\n\x05order\x18\x01 \x01(\x0b\x32\x1b.tradesage.trading.v1.Order\"B\n\x12\x43\x61ncelOrderRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\"A\n\x13\x43\x61ncelOrderResponse\x12*\n\x05order\x18\x01 \x01(\x0b\x32\x1b.tradesage.trading.v1.Order\"\x96\x01\n\x16\x43\x61ncelAllOrdersRequest\x12\x17\n\tportfolio\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06symbol\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x33\n\x04side\x18\x04 \x01(\x0e\x32\x1f.tradesage.trading.v1.OrderSideB\x04\xe2\x41\x01\x01\"O\n\x17\x43\x61ncelAllOrdersResponse\x12\x34\n\x0f\x63\x61nceled_orders\x18\x01 \x03(\x0b\x32\x1b.tradesage.trading.v1.Order\"a\n\x16ListOrderEventsRequest\x12\x14\n\x06parent\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\tpage_size\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"j\n\x17ListOrderEventsResponse\x12\x36\n\x0corder_events\x18\x01 \x03(\x0b\x32 .tradesage.trading.v1.OrderEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"x\n\x14ListPositionsRequest\x12\x14\n\x06parent\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\tpage_size\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x17\n\tshow_flat\x18\x04 \x01(\x08\x42\x04\xe2\x41\x01\x01\"c\n\x15ListPositionsResponse\x12\x31\n\tpositions\x18\x01 \x03(\x0b\x32\x1e.tradesage.trading.v1.Position\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"(\n\x12GetPositionRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"G\n\x13GetPositionResponse\x12\x30\n\x08position\x18\x01 \x01(\x0b\x32\x1e.tradesage.trading.v1.Position\"\xf4\x01\n\x11ListTradesRequest\x12\x17\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x17\n\tportfolio\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06symbol\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12\x13\n\x05order\x18\x05 \x01(\tB\x04\xe2\x41\x01\x01\x12\x34\n\nstart_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x01\x12\x32\n\x08\x65nd_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x01\"Z\n\x12ListTradesResponse\x12+\n\x06trades\x18\x01 \x03(\x0b\x32\x1b.tradesage.trading.v1.Trade\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xe8\x01\n\x1cGetPortfolioAnalyticsRequest\x12\x17\n\tportfolio\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x34\n\nstart_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x01\x12\x32\n\x08\x65nd_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x01\x12\x45\n\x0bgranularity\x18\x04 \x01(\x0e\x32*.tradesage.trading.v1.AnalyticsGranularityB\x04\xe2\x41\x01\x01\"\\\n\x1dGetPortfolioAnalyticsResponse\x12;\n\tanalytics\x18\x01 \x01(\x0b\x32(.tradesage.trading.v1.PortfolioAnalytics\"4\n\x19StreamOrderUpdatesRequest\x12\x17\n\tportfolio\x18\x01 \x01(\tB\x04\xe2\x41\x01\x01\"\x91\x01\n\x1aStreamOrderUpdatesResponse\x12\x37\n\x0border_event\x18\x01 \x01(\x0b\x32 .tradesage.trading.v1.OrderEventH\x00\x12\x31\n\theartbeat\x18\x02 \x01(\x0b\x32\x1c.tradesage.type.v1.HeartbeatH\x00\x42\x07\n\x05\x65vent\"8\n\x1dStreamPortfolioUpdatesRequest\x12\x17\n\tportfolio\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x95\x01\n\x1eStreamPortfolioUpdatesResponse\x12\x37\n\x06update\x18\x01 \x01(\x0b\x32%.tradesage.trading.v1.PortfolioUpdateH\x00\x12\x31\n\theartbeat\x18\x02 \x01(\x0b\x32\x1c.tradesage.type.v1.HeartbeatH\x00\x42\x07\n\x05\x65vent2\xf6\x1c\n\x0eTradingService\x12\xaa\x01\n\x0f\x43reatePortfolio\x12,.tradesage.trading.v1.CreatePortfolioRequest\x1a-.tradesage.trading.v1.CreatePortfolioResponse\":\x8a\xb5\x18\x11portfolios.manage\x82\xd3\xe4\x93\x02\x1f\"\x12/api/v1/portfolios:\tportfolio\x12\x9d\x01\n\x0cGetPortfolio\x12).tradesage.trading.v1.GetPortfolioRequest\x1a*.tradesage.trading.v1.GetPortfolioResponse\"6\x8a\xb5\x18\x0fportfolios.read\x82\xd3\xe4\x93\x02\x1d\x12\x1b/api/v1/{name=portfolios/*}\x12\x9a\x01\n\x0eListPortfolios\x12+.tradesage.trading.v1.ListPortfoliosRequest\x1a,.tradesage.trading.v1.ListPortfoliosResponse\"-\x8a\xb5\x18\x0fportfolios.read\x82\xd3\xe4\x93\x02\x14\x12\x12/api/v1/portfolios\x12\xbd\x01\n\x0fUpdatePortfolio\x12,.tradesage.trading.v1.UpdatePortfolioRequest\x1a-.tradesage.trading.v1.UpdatePortfolioResponse\"M\x8a\xb5\x18\x11portfolios.manage\x82\xd3\xe4\x93\x02\x32\x32%/api/v1/{portfolio.name=portfolios/*}:\tportfolio\x12\xae\x01\n\x0e\x43losePortfolio\x12+.tradesage.trading.v1.ClosePortfolioRequest\x1a,.tradesage.trading.v1.ClosePortfolioResponse\"A\x8a\xb5\x18\x11portfolios.manage\x82\xd3\xe4\x93\x02&\"!/api/v1/{name=portfolios/*}:close:\x01*\x12\xa6\x01\n\x0b\x44\x65positCash\x12(.tradesage.trading.v1.DepositCashRequest\x1a).tradesage.trading.v1.DepositCashResponse\"B\x8a\xb5\x18\x0b\x63\x61sh.manage\x82\xd3\xe4\x93\x02-\"(/api/v1/{portfolio=portfolios/*}:deposit:\x01*\x12\xaa\x01\n\x0cWithdrawCash\x12).tradesage.trading.v1.WithdrawCashRequest\x1a*.tradesage.trading.v1.WithdrawCashResponse\"C\x8a\xb5\x18\x0b\x63\x61sh.manage\x82\xd3\xe4\x93\x02.\")/api/v1/{portfolio=portfolios/*}:withdraw:\x01*\x12\xbc\x01\n\x11ListLedgerEntries\x12..tradesage.trading.v1.ListLedgerEntriesRequest\x1a/.tradesage.trading.v1.ListLedgerEntriesResponse\"F\x8a\xb5\x18\x0fportfolios.read\x82\xd3\xe4\x93\x02-\x12+/api/v1/{parent=portfolios/*}/ledgerEntries\x12\x8a\x01\n\nPlaceOrder\x12\'.tradesage.trading.v1.PlaceOrderRequest\x1a(.tradesage.trading.v1.PlaceOrderResponse\")\x8a\xb5\x18\x0corders.place\x82\xd3\xe4\x93\x02\x13\"\x0e/api/v1/orders:\x01*\x12\x9a\x01\n\x0cPreviewOrder\x12).tradesage.trading.v1.PreviewOrderRequest\x1a*.tradesage.trading.v1.PreviewOrderResponse\"3\x8a\xb5\x18\x0eorders.preview\x82\xd3\xe4\x93\x02\x1b\"\x16/api/v1/orders:preview:\x01*\x12\x89\x01\n\x08GetOrder\x12%.tradesage.trading.v1.GetOrderRequest\x1a&.tradesage.trading.v1.GetOrderResponse\".\x8a\xb5\x18\x0borders.read\x82\xd3\xe4\x93\x02\x19\x12\x17/api/v1/{name=orders/*}\x12\x86\x01\n\nListOrders\x12\'.tradesage.trading.v1.ListOrdersRequest\x1a(.tradesage.trading.v1.ListOrdersResponse\"%\x8a\xb5\x18\x0borders.read\x82\xd3\xe4\x93\x02\x10\x12\x0e/api/v1/orders\x12\xa1\x01\n\x0cReplaceOrder\x12).tradesage.trading.v1.ReplaceOrderRequest\x1a*.tradesage.trading.v1.ReplaceOrderResponse\":\x8a\xb5\x18\x0corders.place\x82\xd3\xe4\x93\x02$\"\x1f/api/v1/{name=orders/*}:replace:\x01*\x12\x9e\x01\n\x0b\x43\x61ncelOrder\x12(.tradesage.trading.v1.CancelOrderRequest\x1a).tradesage.trading.v1.CancelOrderResponse\":\x8a\xb5\x18\rorders.cancel\x82\xd3\xe4\x93\x02#\"\x1e/api/v1/{name=orders/*}:cancel:\x01*\x12\xa4\x01\n\x0f\x43\x61ncelAllOrders\x12,.tradesage.trading.v1.CancelAllOrdersRequest\x1a-.tradesage.trading.v1.CancelAllOrdersResponse\"4\x8a\xb5\x18\rorders.cancel\x82\xd3\xe4\x93\x02\x1d\"\x18/api/v1/orders:cancelAll:\x01*\x12\xa7\x01\n\x0fListOrderEvents\x12,.tradesage.trading.v1.ListOrderEventsRequest\x1a-.tradesage.trading.v1.ListOrderEventsResponse\"7\x8a\xb5\x18\x0borders.read\x82\xd3\xe4\x93\x02\"\x12 /api/v1/{parent=orders/*}/events\x12\xac\x01\n\rListPositions\x12*.tradesage.trading.v1.ListPositionsRequest\x1a+.tradesage.trading.v1.ListPositionsResponse\"B\x8a\xb5\x18\x0fportfolios.read\x82\xd3\xe4\x93\x02)\x12\'/api/v1/{parent=portfolios/*}/positions\x12\xa6\x01\n\x0bGetPosition\x12(.tradesage.trading.v1.GetPositionRequest\x1a).tradesage.trading.v1.GetPositionResponse\"B\x8a\xb5\x18\x0fportfolios.read\x82\xd3\xe4\x93\x02)\x12\'/api/v1/{name=portfolios/*/positions/*}\x12\x86\x01\n\nListTrades\x12\'.tradesage.trading.v1.ListTradesRequest\x1a(.tradesage.trading.v1.ListTradesResponse\"%\x8a\xb5\x18\x0borders.read\x82\xd3\xe4\x93\x02\x10\x12\x0e/api/v1/trades\x12\xc7\x01\n\x15GetPortfolioAnalytics\x12\x32.tradesage.trading.v1.GetPortfolioAnalyticsRequest\x1a\x33.tradesage.trading.v1.GetPortfolioAnalyticsResponse\"E\x8a\xb5\x18\x0fportfolios.read\x82\xd3\xe4\x93\x02,\x12*/api/v1/{portfolio=portfolios/*}/analytics\x12\xa7\x01\n\x12StreamOrderUpdates\x12/.tradesage.trading.v1.StreamOrderUpdatesRequest\x1a\x30.tradesage.trading.v1.StreamOrderUpdatesResponse\",\x8a\xb5\x18\x0borders.read\x82\xd3\xe4\x93\x02\x17\x12\x15/api/v1/orders:stream0\x01\x12\xc9\x01\n\x16StreamPortfolioUpdates\x12\x33.tradesage.trading.v1.StreamPortfolioUpdatesRequest\x1a\x34.tradesage.trading.v1.StreamPortfolioUpdatesResponse\"B\x8a\xb5\x18\x0fportfolios.read\x82\xd3\xe4\x93\x02)\x12\'/api/v1/{portfolio=portfolios/*}:stream0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -212,137 +213,137 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_STREAMPORTFOLIOUPDATESREQUEST'].fields_by_name['portfolio']._loaded_options = None
   _globals['_STREAMPORTFOLIOUPDATESREQUEST'].fields_by_name['portfolio']._serialized_options = b'\342A\001\002'
   _globals['_TRADINGSERVICE'].methods_by_name['CreatePortfolio']._loaded_options = None
-  _globals['_TRADINGSERVICE'].methods_by_name['CreatePortfolio']._serialized_options = b'\202\323\344\223\002\037\"\022/api/v1/portfolios:\tportfolio'
+  _globals['_TRADINGSERVICE'].methods_by_name['CreatePortfolio']._serialized_options = b'\212\265\030\021portfolios.manage\202\323\344\223\002\037\"\022/api/v1/portfolios:\tportfolio'
   _globals['_TRADINGSERVICE'].methods_by_name['GetPortfolio']._loaded_options = None
-  _globals['_TRADINGSERVICE'].methods_by_name['GetPortfolio']._serialized_options = b'\202\323\344\223\002\035\022\033/api/v1/{name=portfolios/*}'
+  _globals['_TRADINGSERVICE'].methods_by_name['GetPortfolio']._serialized_options = b'\212\265\030\017portfolios.read\202\323\344\223\002\035\022\033/api/v1/{name=portfolios/*}'
   _globals['_TRADINGSERVICE'].methods_by_name['ListPortfolios']._loaded_options = None
-  _globals['_TRADINGSERVICE'].methods_by_name['ListPortfolios']._serialized_options = b'\202\323\344\223\002\024\022\022/api/v1/portfolios'
+  _globals['_TRADINGSERVICE'].methods_by_name['ListPortfolios']._serialized_options = b'\212\265\030\017portfolios.read\202\323\344\223\002\024\022\022/api/v1/portfolios'
   _globals['_TRADINGSERVICE'].methods_by_name['UpdatePortfolio']._loaded_options = None
-  _globals['_TRADINGSERVICE'].methods_by_name['UpdatePortfolio']._serialized_options = b'\202\323\344\223\00222%/api/v1/{portfolio.name=portfolios/*}:\tportfolio'
+  _globals['_TRADINGSERVICE'].methods_by_name['UpdatePortfolio']._serialized_options = b'\212\265\030\021portfolios.manage\202\323\344\223\00222%/api/v1/{portfolio.name=portfolios/*}:\tportfolio'
   _globals['_TRADINGSERVICE'].methods_by_name['ClosePortfolio']._loaded_options = None
-  _globals['_TRADINGSERVICE'].methods_by_name['ClosePortfolio']._serialized_options = b'\202\323\344\223\002&\"!/api/v1/{name=portfolios/*}:close:\001*'
+  _globals['_TRADINGSERVICE'].methods_by_name['ClosePortfolio']._serialized_options = b'\212\265\030\021portfolios.manage\202\323\344\223\002&\"!/api/v1/{name=portfolios/*}:close:\001*'
   _globals['_TRADINGSERVICE'].methods_by_name['DepositCash']._loaded_options = None
-  _globals['_TRADINGSERVICE'].methods_by_name['DepositCash']._serialized_options = b'\202\323\344\223\002-\"(/api/v1/{portfolio=portfolios/*}:deposit:\001*'
+  _globals['_TRADINGSERVICE'].methods_by_name['DepositCash']._serialized_options = b'\212\265\030\013cash.manage\202\323\344\223\002-\"(/api/v1/{portfolio=portfolios/*}:deposit:\001*'
   _globals['_TRADINGSERVICE'].methods_by_name['WithdrawCash']._loaded_options = None
-  _globals['_TRADINGSERVICE'].methods_by_name['WithdrawCash']._serialized_options = b'\202\323\344\223\002.\")/api/v1/{portfolio=portfolios/*}:withdraw:\001*'
+  _globals['_TRADINGSERVICE'].methods_by_name['WithdrawCash']._serialized_options = b'\212\265\030\013cash.manage\202\323\344\223\002.\")/api/v1/{portfolio=portfolios/*}:withdraw:\001*'
   _globals['_TRADINGSERVICE'].methods_by_name['ListLedgerEntries']._loaded_options = None
-  _globals['_TRADINGSERVICE'].methods_by_name['ListLedgerEntries']._serialized_options = b'\202\323\344\223\002-\022+/api/v1/{parent=portfolios/*}/ledgerEntries'
+  _globals['_TRADINGSERVICE'].methods_by_name['ListLedgerEntries']._serialized_options = b'\212\265\030\017portfolios.read\202\323\344\223\002-\022+/api/v1/{parent=portfolios/*}/ledgerEntries'
   _globals['_TRADINGSERVICE'].methods_by_name['PlaceOrder']._loaded_options = None
-  _globals['_TRADINGSERVICE'].methods_by_name['PlaceOrder']._serialized_options = b'\202\323\344\223\002\023\"\016/api/v1/orders:\001*'
+  _globals['_TRADINGSERVICE'].methods_by_name['PlaceOrder']._serialized_options = b'\212\265\030\014orders.place\202\323\344\223\002\023\"\016/api/v1/orders:\001*'
   _globals['_TRADINGSERVICE'].methods_by_name['PreviewOrder']._loaded_options = None
-  _globals['_TRADINGSERVICE'].methods_by_name['PreviewOrder']._serialized_options = b'\202\323\344\223\002\033\"\026/api/v1/orders:preview:\001*'
+  _globals['_TRADINGSERVICE'].methods_by_name['PreviewOrder']._serialized_options = b'\212\265\030\016orders.preview\202\323\344\223\002\033\"\026/api/v1/orders:preview:\001*'
   _globals['_TRADINGSERVICE'].methods_by_name['GetOrder']._loaded_options = None
-  _globals['_TRADINGSERVICE'].methods_by_name['GetOrder']._serialized_options = b'\202\323\344\223\002\031\022\027/api/v1/{name=orders/*}'
+  _globals['_TRADINGSERVICE'].methods_by_name['GetOrder']._serialized_options = b'\212\265\030\013orders.read\202\323\344\223\002\031\022\027/api/v1/{name=orders/*}'
   _globals['_TRADINGSERVICE'].methods_by_name['ListOrders']._loaded_options = None
-  _globals['_TRADINGSERVICE'].methods_by_name['ListOrders']._serialized_options = b'\202\323\344\223\002\020\022\016/api/v1/orders'
+  _globals['_TRADINGSERVICE'].methods_by_name['ListOrders']._serialized_options = b'\212\265\030\013orders.read\202\323\344\223\002\020\022\016/api/v1/orders'
   _globals['_TRADINGSERVICE'].methods_by_name['ReplaceOrder']._loaded_options = None
-  _globals['_TRADINGSERVICE'].methods_by_name['ReplaceOrder']._serialized_options = b'\202\323\344\223\002$\"\037/api/v1/{name=orders/*}:replace:\001*'
+  _globals['_TRADINGSERVICE'].methods_by_name['ReplaceOrder']._serialized_options = b'\212\265\030\014orders.place\202\323\344\223\002$\"\037/api/v1/{name=orders/*}:replace:\001*'
   _globals['_TRADINGSERVICE'].methods_by_name['CancelOrder']._loaded_options = None
-  _globals['_TRADINGSERVICE'].methods_by_name['CancelOrder']._serialized_options = b'\202\323\344\223\002#\"\036/api/v1/{name=orders/*}:cancel:\001*'
+  _globals['_TRADINGSERVICE'].methods_by_name['CancelOrder']._serialized_options = b'\212\265\030\rorders.cancel\202\323\344\223\002#\"\036/api/v1/{name=orders/*}:cancel:\001*'
   _globals['_TRADINGSERVICE'].methods_by_name['CancelAllOrders']._loaded_options = None
-  _globals['_TRADINGSERVICE'].methods_by_name['CancelAllOrders']._serialized_options = b'\202\323\344\223\002\035\"\030/api/v1/orders:cancelAll:\001*'
+  _globals['_TRADINGSERVICE'].methods_by_name['CancelAllOrders']._serialized_options = b'\212\265\030\rorders.cancel\202\323\344\223\002\035\"\030/api/v1/orders:cancelAll:\001*'
   _globals['_TRADINGSERVICE'].methods_by_name['ListOrderEvents']._loaded_options = None
-  _globals['_TRADINGSERVICE'].methods_by_name['ListOrderEvents']._serialized_options = b'\202\323\344\223\002\"\022 /api/v1/{parent=orders/*}/events'
+  _globals['_TRADINGSERVICE'].methods_by_name['ListOrderEvents']._serialized_options = b'\212\265\030\013orders.read\202\323\344\223\002\"\022 /api/v1/{parent=orders/*}/events'
   _globals['_TRADINGSERVICE'].methods_by_name['ListPositions']._loaded_options = None
-  _globals['_TRADINGSERVICE'].methods_by_name['ListPositions']._serialized_options = b'\202\323\344\223\002)\022\'/api/v1/{parent=portfolios/*}/positions'
+  _globals['_TRADINGSERVICE'].methods_by_name['ListPositions']._serialized_options = b'\212\265\030\017portfolios.read\202\323\344\223\002)\022\'/api/v1/{parent=portfolios/*}/positions'
   _globals['_TRADINGSERVICE'].methods_by_name['GetPosition']._loaded_options = None
-  _globals['_TRADINGSERVICE'].methods_by_name['GetPosition']._serialized_options = b'\202\323\344\223\002)\022\'/api/v1/{name=portfolios/*/positions/*}'
+  _globals['_TRADINGSERVICE'].methods_by_name['GetPosition']._serialized_options = b'\212\265\030\017portfolios.read\202\323\344\223\002)\022\'/api/v1/{name=portfolios/*/positions/*}'
   _globals['_TRADINGSERVICE'].methods_by_name['ListTrades']._loaded_options = None
-  _globals['_TRADINGSERVICE'].methods_by_name['ListTrades']._serialized_options = b'\202\323\344\223\002\020\022\016/api/v1/trades'
+  _globals['_TRADINGSERVICE'].methods_by_name['ListTrades']._serialized_options = b'\212\265\030\013orders.read\202\323\344\223\002\020\022\016/api/v1/trades'
   _globals['_TRADINGSERVICE'].methods_by_name['GetPortfolioAnalytics']._loaded_options = None
-  _globals['_TRADINGSERVICE'].methods_by_name['GetPortfolioAnalytics']._serialized_options = b'\202\323\344\223\002,\022*/api/v1/{portfolio=portfolios/*}/analytics'
+  _globals['_TRADINGSERVICE'].methods_by_name['GetPortfolioAnalytics']._serialized_options = b'\212\265\030\017portfolios.read\202\323\344\223\002,\022*/api/v1/{portfolio=portfolios/*}/analytics'
   _globals['_TRADINGSERVICE'].methods_by_name['StreamOrderUpdates']._loaded_options = None
-  _globals['_TRADINGSERVICE'].methods_by_name['StreamOrderUpdates']._serialized_options = b'\202\323\344\223\002\027\022\025/api/v1/orders:stream'
+  _globals['_TRADINGSERVICE'].methods_by_name['StreamOrderUpdates']._serialized_options = b'\212\265\030\013orders.read\202\323\344\223\002\027\022\025/api/v1/orders:stream'
   _globals['_TRADINGSERVICE'].methods_by_name['StreamPortfolioUpdates']._loaded_options = None
-  _globals['_TRADINGSERVICE'].methods_by_name['StreamPortfolioUpdates']._serialized_options = b'\202\323\344\223\002)\022\'/api/v1/{portfolio=portfolios/*}:stream'
-  _globals['_CREATEPORTFOLIOREQUEST']._serialized_start=353
-  _globals['_CREATEPORTFOLIOREQUEST']._serialized_end=461
-  _globals['_CREATEPORTFOLIORESPONSE']._serialized_start=463
-  _globals['_CREATEPORTFOLIORESPONSE']._serialized_end=540
-  _globals['_GETPORTFOLIOREQUEST']._serialized_start=542
-  _globals['_GETPORTFOLIOREQUEST']._serialized_end=583
-  _globals['_GETPORTFOLIORESPONSE']._serialized_start=585
-  _globals['_GETPORTFOLIORESPONSE']._serialized_end=659
-  _globals['_LISTPORTFOLIOSREQUEST']._serialized_start=661
-  _globals['_LISTPORTFOLIOSREQUEST']._serialized_end=762
-  _globals['_LISTPORTFOLIOSRESPONSE']._serialized_start=764
-  _globals['_LISTPORTFOLIOSRESPONSE']._serialized_end=866
-  _globals['_UPDATEPORTFOLIOREQUEST']._serialized_start=869
-  _globals['_UPDATEPORTFOLIOREQUEST']._serialized_end=1032
-  _globals['_UPDATEPORTFOLIORESPONSE']._serialized_start=1034
-  _globals['_UPDATEPORTFOLIORESPONSE']._serialized_end=1111
-  _globals['_CLOSEPORTFOLIOREQUEST']._serialized_start=1113
-  _globals['_CLOSEPORTFOLIOREQUEST']._serialized_end=1182
-  _globals['_CLOSEPORTFOLIORESPONSE']._serialized_start=1184
-  _globals['_CLOSEPORTFOLIORESPONSE']._serialized_end=1260
-  _globals['_DEPOSITCASHREQUEST']._serialized_start=1263
-  _globals['_DEPOSITCASHREQUEST']._serialized_end=1409
-  _globals['_DEPOSITCASHRESPONSE']._serialized_start=1412
-  _globals['_DEPOSITCASHRESPONSE']._serialized_end=1542
-  _globals['_WITHDRAWCASHREQUEST']._serialized_start=1545
-  _globals['_WITHDRAWCASHREQUEST']._serialized_end=1692
-  _globals['_WITHDRAWCASHRESPONSE']._serialized_start=1695
-  _globals['_WITHDRAWCASHRESPONSE']._serialized_end=1826
-  _globals['_LISTLEDGERENTRIESREQUEST']._serialized_start=1829
-  _globals['_LISTLEDGERENTRIESREQUEST']._serialized_end=2094
-  _globals['_LISTLEDGERENTRIESRESPONSE']._serialized_start=2096
-  _globals['_LISTLEDGERENTRIESRESPONSE']._serialized_end=2207
-  _globals['_PLACEORDERREQUEST']._serialized_start=2210
-  _globals['_PLACEORDERREQUEST']._serialized_end=2560
-  _globals['_PLACEORDERRESPONSE']._serialized_start=2562
-  _globals['_PLACEORDERRESPONSE']._serialized_end=2626
-  _globals['_PREVIEWORDERREQUEST']._serialized_start=2629
-  _globals['_PREVIEWORDERREQUEST']._serialized_end=2950
-  _globals['_PREVIEWORDERRESPONSE']._serialized_start=2953
-  _globals['_PREVIEWORDERRESPONSE']._serialized_end=3178
-  _globals['_GETORDERREQUEST']._serialized_start=3180
-  _globals['_GETORDERREQUEST']._serialized_end=3217
-  _globals['_GETORDERRESPONSE']._serialized_start=3219
-  _globals['_GETORDERRESPONSE']._serialized_end=3281
-  _globals['_LISTORDERSREQUEST']._serialized_start=3284
-  _globals['_LISTORDERSREQUEST']._serialized_end=3675
-  _globals['_LISTORDERSRESPONSE']._serialized_start=3677
-  _globals['_LISTORDERSRESPONSE']._serialized_end=3767
-  _globals['_REPLACEORDERREQUEST']._serialized_start=3770
-  _globals['_REPLACEORDERREQUEST']._serialized_end=3978
-  _globals['_REPLACEORDERRESPONSE']._serialized_start=3980
-  _globals['_REPLACEORDERRESPONSE']._serialized_end=4046
-  _globals['_CANCELORDERREQUEST']._serialized_start=4048
-  _globals['_CANCELORDERREQUEST']._serialized_end=4114
-  _globals['_CANCELORDERRESPONSE']._serialized_start=4116
-  _globals['_CANCELORDERRESPONSE']._serialized_end=4181
-  _globals['_CANCELALLORDERSREQUEST']._serialized_start=4184
-  _globals['_CANCELALLORDERSREQUEST']._serialized_end=4334
-  _globals['_CANCELALLORDERSRESPONSE']._serialized_start=4336
-  _globals['_CANCELALLORDERSRESPONSE']._serialized_end=4415
-  _globals['_LISTORDEREVENTSREQUEST']._serialized_start=4417
-  _globals['_LISTORDEREVENTSREQUEST']._serialized_end=4514
-  _globals['_LISTORDEREVENTSRESPONSE']._serialized_start=4516
-  _globals['_LISTORDEREVENTSRESPONSE']._serialized_end=4622
-  _globals['_LISTPOSITIONSREQUEST']._serialized_start=4624
-  _globals['_LISTPOSITIONSREQUEST']._serialized_end=4744
-  _globals['_LISTPOSITIONSRESPONSE']._serialized_start=4746
-  _globals['_LISTPOSITIONSRESPONSE']._serialized_end=4845
-  _globals['_GETPOSITIONREQUEST']._serialized_start=4847
-  _globals['_GETPOSITIONREQUEST']._serialized_end=4887
-  _globals['_GETPOSITIONRESPONSE']._serialized_start=4889
-  _globals['_GETPOSITIONRESPONSE']._serialized_end=4960
-  _globals['_LISTTRADESREQUEST']._serialized_start=4963
-  _globals['_LISTTRADESREQUEST']._serialized_end=5207
-  _globals['_LISTTRADESRESPONSE']._serialized_start=5209
-  _globals['_LISTTRADESRESPONSE']._serialized_end=5299
-  _globals['_GETPORTFOLIOANALYTICSREQUEST']._serialized_start=5302
-  _globals['_GETPORTFOLIOANALYTICSREQUEST']._serialized_end=5534
-  _globals['_GETPORTFOLIOANALYTICSRESPONSE']._serialized_start=5536
-  _globals['_GETPORTFOLIOANALYTICSRESPONSE']._serialized_end=5628
-  _globals['_STREAMORDERUPDATESREQUEST']._serialized_start=5630
-  _globals['_STREAMORDERUPDATESREQUEST']._serialized_end=5682
-  _globals['_STREAMORDERUPDATESRESPONSE']._serialized_start=5685
-  _globals['_STREAMORDERUPDATESRESPONSE']._serialized_end=5830
-  _globals['_STREAMPORTFOLIOUPDATESREQUEST']._serialized_start=5832
-  _globals['_STREAMPORTFOLIOUPDATESREQUEST']._serialized_end=5888
-  _globals['_STREAMPORTFOLIOUPDATESRESPONSE']._serialized_start=5891
-  _globals['_STREAMPORTFOLIOUPDATESRESPONSE']._serialized_end=6040
-  _globals['_TRADINGSERVICE']._serialized_start=6043
-  _globals['_TRADINGSERVICE']._serialized_end=9356
+  _globals['_TRADINGSERVICE'].methods_by_name['StreamPortfolioUpdates']._serialized_options = b'\212\265\030\017portfolios.read\202\323\344\223\002)\022\'/api/v1/{portfolio=portfolios/*}:stream'
+  _globals['_CREATEPORTFOLIOREQUEST']._serialized_start=384
+  _globals['_CREATEPORTFOLIOREQUEST']._serialized_end=492
+  _globals['_CREATEPORTFOLIORESPONSE']._serialized_start=494
+  _globals['_CREATEPORTFOLIORESPONSE']._serialized_end=571
+  _globals['_GETPORTFOLIOREQUEST']._serialized_start=573
+  _globals['_GETPORTFOLIOREQUEST']._serialized_end=614
+  _globals['_GETPORTFOLIORESPONSE']._serialized_start=616
+  _globals['_GETPORTFOLIORESPONSE']._serialized_end=690
+  _globals['_LISTPORTFOLIOSREQUEST']._serialized_start=692
+  _globals['_LISTPORTFOLIOSREQUEST']._serialized_end=793
+  _globals['_LISTPORTFOLIOSRESPONSE']._serialized_start=795
+  _globals['_LISTPORTFOLIOSRESPONSE']._serialized_end=897
+  _globals['_UPDATEPORTFOLIOREQUEST']._serialized_start=900
+  _globals['_UPDATEPORTFOLIOREQUEST']._serialized_end=1063
+  _globals['_UPDATEPORTFOLIORESPONSE']._serialized_start=1065
+  _globals['_UPDATEPORTFOLIORESPONSE']._serialized_end=1142
+  _globals['_CLOSEPORTFOLIOREQUEST']._serialized_start=1144
+  _globals['_CLOSEPORTFOLIOREQUEST']._serialized_end=1213
+  _globals['_CLOSEPORTFOLIORESPONSE']._serialized_start=1215
+  _globals['_CLOSEPORTFOLIORESPONSE']._serialized_end=1291
+  _globals['_DEPOSITCASHREQUEST']._serialized_start=1294
+  _globals['_DEPOSITCASHREQUEST']._serialized_end=1440
+  _globals['_DEPOSITCASHRESPONSE']._serialized_start=1443
+  _globals['_DEPOSITCASHRESPONSE']._serialized_end=1573
+  _globals['_WITHDRAWCASHREQUEST']._serialized_start=1576
+  _globals['_WITHDRAWCASHREQUEST']._serialized_end=1723
+  _globals['_WITHDRAWCASHRESPONSE']._serialized_start=1726
+  _globals['_WITHDRAWCASHRESPONSE']._serialized_end=1857
+  _globals['_LISTLEDGERENTRIESREQUEST']._serialized_start=1860
+  _globals['_LISTLEDGERENTRIESREQUEST']._serialized_end=2125
+  _globals['_LISTLEDGERENTRIESRESPONSE']._serialized_start=2127
+  _globals['_LISTLEDGERENTRIESRESPONSE']._serialized_end=2238
+  _globals['_PLACEORDERREQUEST']._serialized_start=2241
+  _globals['_PLACEORDERREQUEST']._serialized_end=2591
+  _globals['_PLACEORDERRESPONSE']._serialized_start=2593
+  _globals['_PLACEORDERRESPONSE']._serialized_end=2657
+  _globals['_PREVIEWORDERREQUEST']._serialized_start=2660
+  _globals['_PREVIEWORDERREQUEST']._serialized_end=2981
+  _globals['_PREVIEWORDERRESPONSE']._serialized_start=2984
+  _globals['_PREVIEWORDERRESPONSE']._serialized_end=3209
+  _globals['_GETORDERREQUEST']._serialized_start=3211
+  _globals['_GETORDERREQUEST']._serialized_end=3248
+  _globals['_GETORDERRESPONSE']._serialized_start=3250
+  _globals['_GETORDERRESPONSE']._serialized_end=3312
+  _globals['_LISTORDERSREQUEST']._serialized_start=3315
+  _globals['_LISTORDERSREQUEST']._serialized_end=3706
+  _globals['_LISTORDERSRESPONSE']._serialized_start=3708
+  _globals['_LISTORDERSRESPONSE']._serialized_end=3798
+  _globals['_REPLACEORDERREQUEST']._serialized_start=3801
+  _globals['_REPLACEORDERREQUEST']._serialized_end=4009
+  _globals['_REPLACEORDERRESPONSE']._serialized_start=4011
+  _globals['_REPLACEORDERRESPONSE']._serialized_end=4077
+  _globals['_CANCELORDERREQUEST']._serialized_start=4079
+  _globals['_CANCELORDERREQUEST']._serialized_end=4145
+  _globals['_CANCELORDERRESPONSE']._serialized_start=4147
+  _globals['_CANCELORDERRESPONSE']._serialized_end=4212
+  _globals['_CANCELALLORDERSREQUEST']._serialized_start=4215
+  _globals['_CANCELALLORDERSREQUEST']._serialized_end=4365
+  _globals['_CANCELALLORDERSRESPONSE']._serialized_start=4367
+  _globals['_CANCELALLORDERSRESPONSE']._serialized_end=4446
+  _globals['_LISTORDEREVENTSREQUEST']._serialized_start=4448
+  _globals['_LISTORDEREVENTSREQUEST']._serialized_end=4545
+  _globals['_LISTORDEREVENTSRESPONSE']._serialized_start=4547
+  _globals['_LISTORDEREVENTSRESPONSE']._serialized_end=4653
+  _globals['_LISTPOSITIONSREQUEST']._serialized_start=4655
+  _globals['_LISTPOSITIONSREQUEST']._serialized_end=4775
+  _globals['_LISTPOSITIONSRESPONSE']._serialized_start=4777
+  _globals['_LISTPOSITIONSRESPONSE']._serialized_end=4876
+  _globals['_GETPOSITIONREQUEST']._serialized_start=4878
+  _globals['_GETPOSITIONREQUEST']._serialized_end=4918
+  _globals['_GETPOSITIONRESPONSE']._serialized_start=4920
+  _globals['_GETPOSITIONRESPONSE']._serialized_end=4991
+  _globals['_LISTTRADESREQUEST']._serialized_start=4994
+  _globals['_LISTTRADESREQUEST']._serialized_end=5238
+  _globals['_LISTTRADESRESPONSE']._serialized_start=5240
+  _globals['_LISTTRADESRESPONSE']._serialized_end=5330
+  _globals['_GETPORTFOLIOANALYTICSREQUEST']._serialized_start=5333
+  _globals['_GETPORTFOLIOANALYTICSREQUEST']._serialized_end=5565
+  _globals['_GETPORTFOLIOANALYTICSRESPONSE']._serialized_start=5567
+  _globals['_GETPORTFOLIOANALYTICSRESPONSE']._serialized_end=5659
+  _globals['_STREAMORDERUPDATESREQUEST']._serialized_start=5661
+  _globals['_STREAMORDERUPDATESREQUEST']._serialized_end=5713
+  _globals['_STREAMORDERUPDATESRESPONSE']._serialized_start=5716
+  _globals['_STREAMORDERUPDATESRESPONSE']._serialized_end=5861
+  _globals['_STREAMPORTFOLIOUPDATESREQUEST']._serialized_start=5863
+  _globals['_STREAMPORTFOLIOUPDATESREQUEST']._serialized_end=5919
+  _globals['_STREAMPORTFOLIOUPDATESRESPONSE']._serialized_start=5922
+  _globals['_STREAMPORTFOLIOUPDATESRESPONSE']._serialized_end=6071
+  _globals['_TRADINGSERVICE']._serialized_start=6074
+  _globals['_TRADINGSERVICE']._serialized_end=9776
 # @@protoc_insertion_point(module_scope)

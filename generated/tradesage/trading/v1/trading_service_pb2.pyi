@@ -6,6 +6,7 @@ from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from tradesage.trading.v1 import trading_analytics_pb2 as _trading_analytics_pb2
 from tradesage.trading.v1 import trading_resources_pb2 as _trading_resources_pb2
+from tradesage.type.v1 import authz_pb2 as _authz_pb2
 from tradesage.type.v1 import money_pb2 as _money_pb2
 from tradesage.type.v1 import stream_pb2 as _stream_pb2
 from google.protobuf.internal import containers as _containers

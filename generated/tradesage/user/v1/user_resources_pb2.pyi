@@ -136,7 +136,7 @@ class Activity(_message.Message):
     def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[ActivityKind, str]] = ..., description: _Optional[str] = ..., ip_address: _Optional[str] = ..., user_agent: _Optional[str] = ..., session_id: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Role(_message.Message):
-    __slots__ = ("name", "id", "display_name", "description", "permissions", "system", "create_time")
+    __slots__ = ("name", "id", "display_name", "description", "permissions", "system", "create_time", "inherits")
     NAME_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -144,6 +144,7 @@ class Role(_message.Message):
     PERMISSIONS_FIELD_NUMBER: _ClassVar[int]
     SYSTEM_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    INHERITS_FIELD_NUMBER: _ClassVar[int]
     name: str
     id: str
     display_name: str
@@ -151,7 +152,8 @@ class Role(_message.Message):
     permissions: _containers.RepeatedScalarFieldContainer[str]
     system: bool
     create_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., id: _Optional[str] = ..., display_name: _Optional[str] = ..., description: _Optional[str] = ..., permissions: _Optional[_Iterable[str]] = ..., system: _Optional[bool] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    inherits: str
+    def __init__(self, name: _Optional[str] = ..., id: _Optional[str] = ..., display_name: _Optional[str] = ..., description: _Optional[str] = ..., permissions: _Optional[_Iterable[str]] = ..., system: _Optional[bool] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., inherits: _Optional[str] = ...) -> None: ...
 
 class EffectivePermissions(_message.Message):
     __slots__ = ("name", "roles", "permissions")

@@ -26,11 +26,12 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from tradesage.type.v1 import authz_pb2 as tradesage_dot_type_dot_v1_dot_authz__pb2
 from tradesage.type.v1 import stream_pb2 as tradesage_dot_type_dot_v1_dot_stream__pb2
 from tradesage.user.v1 import user_resources_pb2 as tradesage_dot_user_dot_v1_dot_user__resources__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$tradesage/user/v1/user_service.proto\x12\x11tradesage.user.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1etradesage/type/v1/stream.proto\x1a&tradesage/user/v1/user_resources.proto\"$\n\x0eGetUserRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"8\n\x0fGetUserResponse\x12%\n\x04user\x18\x01 \x01(\x0b\x32\x17.tradesage.user.v1.User\"\x8c\x01\n\x10ListUsersRequest\x12\x17\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x12\n\x04role\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x31\n\x05state\x18\x04 \x01(\x0e\x32\x1c.tradesage.user.v1.UserStateB\x04\xe2\x41\x01\x01\"T\n\x11ListUsersResponse\x12&\n\x05users\x18\x01 \x03(\x0b\x32\x17.tradesage.user.v1.User\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x91\x01\n\x11UpdateUserRequest\x12+\n\x04user\x18\x01 \x01(\x0b\x32\x17.tradesage.user.v1.UserB\x04\xe2\x41\x01\x02\x12\x35\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\";\n\x12UpdateUserResponse\x12%\n\x04user\x18\x01 \x01(\x0b\x32\x17.tradesage.user.v1.User\"+\n\x15GetPreferencesRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"M\n\x16GetPreferencesResponse\x12\x33\n\x0bpreferences\x18\x01 \x01(\x0b\x32\x1e.tradesage.user.v1.Preferences\"\xa6\x01\n\x18UpdatePreferencesRequest\x12\x39\n\x0bpreferences\x18\x01 \x01(\x0b\x32\x1e.tradesage.user.v1.PreferencesB\x04\xe2\x41\x01\x02\x12\x35\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskB\x04\xe2\x41\x01\x01\x12\x18\n\nrequest_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"P\n\x19UpdatePreferencesResponse\x12\x33\n\x0bpreferences\x18\x01 \x01(\x0b\x32\x1e.tradesage.user.v1.Preferences\"4\n\x1eStreamPreferenceChangesRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x94\x01\n\x1fStreamPreferenceChangesResponse\x12\x35\n\x06\x63hange\x18\x01 \x01(\x0b\x32#.tradesage.user.v1.PreferenceChangeH\x00\x12\x31\n\theartbeat\x18\x02 \x01(\x0b\x32\x1c.tradesage.type.v1.HeartbeatH\x00\x42\x07\n\x05\x65vent\"\x80\x02\n\x15ListActivitiesRequest\x12\x14\n\x06parent\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\tpage_size\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x34\n\x05kinds\x18\x04 \x03(\x0e\x32\x1f.tradesage.user.v1.ActivityKindB\x04\xe2\x41\x01\x01\x12\x34\n\nstart_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x01\x12\x32\n\x08\x65nd_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x01\"b\n\x16ListActivitiesResponse\x12/\n\nactivities\x18\x01 \x03(\x0b\x32\x1b.tradesage.user.v1.Activity\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"4\n\x1eGetEffectivePermissionsRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"_\n\x1fGetEffectivePermissionsResponse\x12<\n\x0bpermissions\x18\x01 \x01(\x0b\x32\'.tradesage.user.v1.EffectivePermissions\"E\n\x10ListRolesRequest\x12\x17\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\"T\n\x11ListRolesResponse\x12&\n\x05roles\x18\x01 \x03(\x0b\x32\x17.tradesage.user.v1.Role\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"q\n\x11\x43reateRoleRequest\x12+\n\x04role\x18\x01 \x01(\x0b\x32\x17.tradesage.user.v1.RoleB\x04\xe2\x41\x01\x02\x12\x15\n\x07role_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\";\n\x12\x43reateRoleResponse\x12%\n\x04role\x18\x01 \x01(\x0b\x32\x17.tradesage.user.v1.Role\"W\n\x12\x41ssignRolesRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x13\n\x05roles\x18\x02 \x03(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"<\n\x13\x41ssignRolesResponse\x12%\n\x04user\x18\x01 \x01(\x0b\x32\x17.tradesage.user.v1.User2\xb0\x0c\n\x0bUserService\x12p\n\x07GetUser\x12!.tradesage.user.v1.GetUserRequest\x1a\".tradesage.user.v1.GetUserResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/api/v1/{name=users/*}\x12m\n\tListUsers\x12#.tradesage.user.v1.ListUsersRequest\x1a$.tradesage.user.v1.ListUsersResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/api/v1/users\x12\x84\x01\n\nUpdateUser\x12$.tradesage.user.v1.UpdateUserRequest\x1a%.tradesage.user.v1.UpdateUserResponse\")\x82\xd3\xe4\x93\x02#\x1a\x1b/api/v1/{user.name=users/*}:\x04user\x12\x91\x01\n\x0eGetPreferences\x12(.tradesage.user.v1.GetPreferencesRequest\x1a).tradesage.user.v1.GetPreferencesResponse\"*\x82\xd3\xe4\x93\x02$\x12\"/api/v1/{name=users/*/preferences}\x12\xb3\x01\n\x11UpdatePreferences\x12+.tradesage.user.v1.UpdatePreferencesRequest\x1a,.tradesage.user.v1.UpdatePreferencesResponse\"C\x82\xd3\xe4\x93\x02=\x1a./api/v1/{preferences.name=users/*/preferences}:\x0bpreferences\x12\xb5\x01\n\x17StreamPreferenceChanges\x12\x31.tradesage.user.v1.StreamPreferenceChangesRequest\x1a\x32.tradesage.user.v1.StreamPreferenceChangesResponse\"1\x82\xd3\xe4\x93\x02+\x12)/api/v1/{name=users/*/preferences}:stream0\x01\x12\x92\x01\n\x0eListActivities\x12(.tradesage.user.v1.ListActivitiesRequest\x1a).tradesage.user.v1.ListActivitiesResponse\"+\x82\xd3\xe4\x93\x02%\x12#/api/v1/{parent=users/*}/activities\x12\xac\x01\n\x17GetEffectivePermissions\x12\x31.tradesage.user.v1.GetEffectivePermissionsRequest\x1a\x32.tradesage.user.v1.GetEffectivePermissionsResponse\"*\x82\xd3\xe4\x93\x02$\x12\"/api/v1/{name=users/*/permissions}\x12m\n\tListRoles\x12#.tradesage.user.v1.ListRolesRequest\x1a$.tradesage.user.v1.ListRolesResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/api/v1/roles\x12v\n\nCreateRole\x12$.tradesage.user.v1.CreateRoleRequest\x1a%.tradesage.user.v1.CreateRoleResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\"\r/api/v1/roles:\x04role\x12\x8b\x01\n\x0b\x41ssignRoles\x12%.tradesage.user.v1.AssignRolesRequest\x1a&.tradesage.user.v1.AssignRolesResponse\"-\x82\xd3\xe4\x93\x02\'\"\"/api/v1/{name=users/*}:assignRoles:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$tradesage/user/v1/user_service.proto\x12\x11tradesage.user.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dtradesage/type/v1/authz.proto\x1a\x1etradesage/type/v1/stream.proto\x1a&tradesage/user/v1/user_resources.proto\"$\n\x0eGetUserRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"8\n\x0fGetUserResponse\x12%\n\x04user\x18\x01 \x01(\x0b\x32\x17.tradesage.user.v1.User\"\x8c\x01\n\x10ListUsersRequest\x12\x17\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\x12\n\x04role\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x31\n\x05state\x18\x04 \x01(\x0e\x32\x1c.tradesage.user.v1.UserStateB\x04\xe2\x41\x01\x01\"T\n\x11ListUsersResponse\x12&\n\x05users\x18\x01 \x03(\x0b\x32\x17.tradesage.user.v1.User\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x91\x01\n\x11UpdateUserRequest\x12+\n\x04user\x18\x01 \x01(\x0b\x32\x17.tradesage.user.v1.UserB\x04\xe2\x41\x01\x02\x12\x35\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\";\n\x12UpdateUserResponse\x12%\n\x04user\x18\x01 \x01(\x0b\x32\x17.tradesage.user.v1.User\"+\n\x15GetPreferencesRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"M\n\x16GetPreferencesResponse\x12\x33\n\x0bpreferences\x18\x01 \x01(\x0b\x32\x1e.tradesage.user.v1.Preferences\"\xa6\x01\n\x18UpdatePreferencesRequest\x12\x39\n\x0bpreferences\x18\x01 \x01(\x0b\x32\x1e.tradesage.user.v1.PreferencesB\x04\xe2\x41\x01\x02\x12\x35\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskB\x04\xe2\x41\x01\x01\x12\x18\n\nrequest_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"P\n\x19UpdatePreferencesResponse\x12\x33\n\x0bpreferences\x18\x01 \x01(\x0b\x32\x1e.tradesage.user.v1.Preferences\"4\n\x1eStreamPreferenceChangesRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x94\x01\n\x1fStreamPreferenceChangesResponse\x12\x35\n\x06\x63hange\x18\x01 \x01(\x0b\x32#.tradesage.user.v1.PreferenceChangeH\x00\x12\x31\n\theartbeat\x18\x02 \x01(\x0b\x32\x1c.tradesage.type.v1.HeartbeatH\x00\x42\x07\n\x05\x65vent\"\x80\x02\n\x15ListActivitiesRequest\x12\x14\n\x06parent\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\tpage_size\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x34\n\x05kinds\x18\x04 \x03(\x0e\x32\x1f.tradesage.user.v1.ActivityKindB\x04\xe2\x41\x01\x01\x12\x34\n\nstart_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x01\x12\x32\n\x08\x65nd_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x01\"b\n\x16ListActivitiesResponse\x12/\n\nactivities\x18\x01 \x03(\x0b\x32\x1b.tradesage.user.v1.Activity\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"4\n\x1eGetEffectivePermissionsRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"_\n\x1fGetEffectivePermissionsResponse\x12<\n\x0bpermissions\x18\x01 \x01(\x0b\x32\'.tradesage.user.v1.EffectivePermissions\"E\n\x10ListRolesRequest\x12\x17\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\"T\n\x11ListRolesResponse\x12&\n\x05roles\x18\x01 \x03(\x0b\x32\x17.tradesage.user.v1.Role\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"q\n\x11\x43reateRoleRequest\x12+\n\x04role\x18\x01 \x01(\x0b\x32\x17.tradesage.user.v1.RoleB\x04\xe2\x41\x01\x02\x12\x15\n\x07role_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\";\n\x12\x43reateRoleResponse\x12%\n\x04role\x18\x01 \x01(\x0b\x32\x17.tradesage.user.v1.Role\"W\n\x12\x41ssignRolesRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x13\n\x05roles\x18\x02 \x03(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"<\n\x13\x41ssignRolesResponse\x12%\n\x04user\x18\x01 \x01(\x0b\x32\x17.tradesage.user.v1.User2\xea\r\n\x0bUserService\x12~\n\x07GetUser\x12!.tradesage.user.v1.GetUserRequest\x1a\".tradesage.user.v1.GetUserResponse\",\x8a\xb5\x18\nusers.read\x82\xd3\xe4\x93\x02\x18\x12\x16/api/v1/{name=users/*}\x12{\n\tListUsers\x12#.tradesage.user.v1.ListUsersRequest\x1a$.tradesage.user.v1.ListUsersResponse\"#\x8a\xb5\x18\nusers.list\x82\xd3\xe4\x93\x02\x0f\x12\r/api/v1/users\x12\x96\x01\n\nUpdateUser\x12$.tradesage.user.v1.UpdateUserRequest\x1a%.tradesage.user.v1.UpdateUserResponse\";\x8a\xb5\x18\x0eprofile.update\x82\xd3\xe4\x93\x02#\x1a\x1b/api/v1/{user.name=users/*}:\x04user\x12\xa5\x01\n\x0eGetPreferences\x12(.tradesage.user.v1.GetPreferencesRequest\x1a).tradesage.user.v1.GetPreferencesResponse\">\x8a\xb5\x18\x10preferences.self\x82\xd3\xe4\x93\x02$\x12\"/api/v1/{name=users/*/preferences}\x12\xc7\x01\n\x11UpdatePreferences\x12+.tradesage.user.v1.UpdatePreferencesRequest\x1a,.tradesage.user.v1.UpdatePreferencesResponse\"W\x8a\xb5\x18\x10preferences.self\x82\xd3\xe4\x93\x02=\x1a./api/v1/{preferences.name=users/*/preferences}:\x0bpreferences\x12\xc9\x01\n\x17StreamPreferenceChanges\x12\x31.tradesage.user.v1.StreamPreferenceChangesRequest\x1a\x32.tradesage.user.v1.StreamPreferenceChangesResponse\"E\x8a\xb5\x18\x10preferences.self\x82\xd3\xe4\x93\x02+\x12)/api/v1/{name=users/*/preferences}:stream0\x01\x12\xa3\x01\n\x0eListActivities\x12(.tradesage.user.v1.ListActivitiesRequest\x1a).tradesage.user.v1.ListActivitiesResponse\"<\x8a\xb5\x18\ractivity.read\x82\xd3\xe4\x93\x02%\x12#/api/v1/{parent=users/*}/activities\x12\xbc\x01\n\x17GetEffectivePermissions\x12\x31.tradesage.user.v1.GetEffectivePermissionsRequest\x1a\x32.tradesage.user.v1.GetEffectivePermissionsResponse\":\x8a\xb5\x18\x0c\x61\x63\x63ount.self\x82\xd3\xe4\x93\x02$\x12\"/api/v1/{name=users/*/permissions}\x12{\n\tListRoles\x12#.tradesage.user.v1.ListRolesRequest\x1a$.tradesage.user.v1.ListRolesResponse\"#\x8a\xb5\x18\nroles.read\x82\xd3\xe4\x93\x02\x0f\x12\r/api/v1/roles\x12\x86\x01\n\nCreateRole\x12$.tradesage.user.v1.CreateRoleRequest\x1a%.tradesage.user.v1.CreateRoleResponse\"+\x8a\xb5\x18\x0croles.manage\x82\xd3\xe4\x93\x02\x15\"\r/api/v1/roles:\x04role\x12\x9b\x01\n\x0b\x41ssignRoles\x12%.tradesage.user.v1.AssignRolesRequest\x1a&.tradesage.user.v1.AssignRolesResponse\"=\x8a\xb5\x18\x0croles.assign\x82\xd3\xe4\x93\x02\'\"\"/api/v1/{name=users/*}:assignRoles:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -94,71 +95,71 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ASSIGNROLESREQUEST'].fields_by_name['request_id']._loaded_options = None
   _globals['_ASSIGNROLESREQUEST'].fields_by_name['request_id']._serialized_options = b'\342A\001\001'
   _globals['_USERSERVICE'].methods_by_name['GetUser']._loaded_options = None
-  _globals['_USERSERVICE'].methods_by_name['GetUser']._serialized_options = b'\202\323\344\223\002\030\022\026/api/v1/{name=users/*}'
+  _globals['_USERSERVICE'].methods_by_name['GetUser']._serialized_options = b'\212\265\030\nusers.read\202\323\344\223\002\030\022\026/api/v1/{name=users/*}'
   _globals['_USERSERVICE'].methods_by_name['ListUsers']._loaded_options = None
-  _globals['_USERSERVICE'].methods_by_name['ListUsers']._serialized_options = b'\202\323\344\223\002\017\022\r/api/v1/users'
+  _globals['_USERSERVICE'].methods_by_name['ListUsers']._serialized_options = b'\212\265\030\nusers.list\202\323\344\223\002\017\022\r/api/v1/users'
   _globals['_USERSERVICE'].methods_by_name['UpdateUser']._loaded_options = None
-  _globals['_USERSERVICE'].methods_by_name['UpdateUser']._serialized_options = b'\202\323\344\223\002#\032\033/api/v1/{user.name=users/*}:\004user'
+  _globals['_USERSERVICE'].methods_by_name['UpdateUser']._serialized_options = b'\212\265\030\016profile.update\202\323\344\223\002#\032\033/api/v1/{user.name=users/*}:\004user'
   _globals['_USERSERVICE'].methods_by_name['GetPreferences']._loaded_options = None
-  _globals['_USERSERVICE'].methods_by_name['GetPreferences']._serialized_options = b'\202\323\344\223\002$\022\"/api/v1/{name=users/*/preferences}'
+  _globals['_USERSERVICE'].methods_by_name['GetPreferences']._serialized_options = b'\212\265\030\020preferences.self\202\323\344\223\002$\022\"/api/v1/{name=users/*/preferences}'
   _globals['_USERSERVICE'].methods_by_name['UpdatePreferences']._loaded_options = None
-  _globals['_USERSERVICE'].methods_by_name['UpdatePreferences']._serialized_options = b'\202\323\344\223\002=\032./api/v1/{preferences.name=users/*/preferences}:\013preferences'
+  _globals['_USERSERVICE'].methods_by_name['UpdatePreferences']._serialized_options = b'\212\265\030\020preferences.self\202\323\344\223\002=\032./api/v1/{preferences.name=users/*/preferences}:\013preferences'
   _globals['_USERSERVICE'].methods_by_name['StreamPreferenceChanges']._loaded_options = None
-  _globals['_USERSERVICE'].methods_by_name['StreamPreferenceChanges']._serialized_options = b'\202\323\344\223\002+\022)/api/v1/{name=users/*/preferences}:stream'
+  _globals['_USERSERVICE'].methods_by_name['StreamPreferenceChanges']._serialized_options = b'\212\265\030\020preferences.self\202\323\344\223\002+\022)/api/v1/{name=users/*/preferences}:stream'
   _globals['_USERSERVICE'].methods_by_name['ListActivities']._loaded_options = None
-  _globals['_USERSERVICE'].methods_by_name['ListActivities']._serialized_options = b'\202\323\344\223\002%\022#/api/v1/{parent=users/*}/activities'
+  _globals['_USERSERVICE'].methods_by_name['ListActivities']._serialized_options = b'\212\265\030\ractivity.read\202\323\344\223\002%\022#/api/v1/{parent=users/*}/activities'
   _globals['_USERSERVICE'].methods_by_name['GetEffectivePermissions']._loaded_options = None
-  _globals['_USERSERVICE'].methods_by_name['GetEffectivePermissions']._serialized_options = b'\202\323\344\223\002$\022\"/api/v1/{name=users/*/permissions}'
+  _globals['_USERSERVICE'].methods_by_name['GetEffectivePermissions']._serialized_options = b'\212\265\030\014account.self\202\323\344\223\002$\022\"/api/v1/{name=users/*/permissions}'
   _globals['_USERSERVICE'].methods_by_name['ListRoles']._loaded_options = None
-  _globals['_USERSERVICE'].methods_by_name['ListRoles']._serialized_options = b'\202\323\344\223\002\017\022\r/api/v1/roles'
+  _globals['_USERSERVICE'].methods_by_name['ListRoles']._serialized_options = b'\212\265\030\nroles.read\202\323\344\223\002\017\022\r/api/v1/roles'
   _globals['_USERSERVICE'].methods_by_name['CreateRole']._loaded_options = None
-  _globals['_USERSERVICE'].methods_by_name['CreateRole']._serialized_options = b'\202\323\344\223\002\025\"\r/api/v1/roles:\004role'
+  _globals['_USERSERVICE'].methods_by_name['CreateRole']._serialized_options = b'\212\265\030\014roles.manage\202\323\344\223\002\025\"\r/api/v1/roles:\004role'
   _globals['_USERSERVICE'].methods_by_name['AssignRoles']._loaded_options = None
-  _globals['_USERSERVICE'].methods_by_name['AssignRoles']._serialized_options = b'\202\323\344\223\002\'\"\"/api/v1/{name=users/*}:assignRoles:\001*'
-  _globals['_GETUSERREQUEST']._serialized_start=261
-  _globals['_GETUSERREQUEST']._serialized_end=297
-  _globals['_GETUSERRESPONSE']._serialized_start=299
-  _globals['_GETUSERRESPONSE']._serialized_end=355
-  _globals['_LISTUSERSREQUEST']._serialized_start=358
-  _globals['_LISTUSERSREQUEST']._serialized_end=498
-  _globals['_LISTUSERSRESPONSE']._serialized_start=500
-  _globals['_LISTUSERSRESPONSE']._serialized_end=584
-  _globals['_UPDATEUSERREQUEST']._serialized_start=587
-  _globals['_UPDATEUSERREQUEST']._serialized_end=732
-  _globals['_UPDATEUSERRESPONSE']._serialized_start=734
-  _globals['_UPDATEUSERRESPONSE']._serialized_end=793
-  _globals['_GETPREFERENCESREQUEST']._serialized_start=795
-  _globals['_GETPREFERENCESREQUEST']._serialized_end=838
-  _globals['_GETPREFERENCESRESPONSE']._serialized_start=840
-  _globals['_GETPREFERENCESRESPONSE']._serialized_end=917
-  _globals['_UPDATEPREFERENCESREQUEST']._serialized_start=920
-  _globals['_UPDATEPREFERENCESREQUEST']._serialized_end=1086
-  _globals['_UPDATEPREFERENCESRESPONSE']._serialized_start=1088
-  _globals['_UPDATEPREFERENCESRESPONSE']._serialized_end=1168
-  _globals['_STREAMPREFERENCECHANGESREQUEST']._serialized_start=1170
-  _globals['_STREAMPREFERENCECHANGESREQUEST']._serialized_end=1222
-  _globals['_STREAMPREFERENCECHANGESRESPONSE']._serialized_start=1225
-  _globals['_STREAMPREFERENCECHANGESRESPONSE']._serialized_end=1373
-  _globals['_LISTACTIVITIESREQUEST']._serialized_start=1376
-  _globals['_LISTACTIVITIESREQUEST']._serialized_end=1632
-  _globals['_LISTACTIVITIESRESPONSE']._serialized_start=1634
-  _globals['_LISTACTIVITIESRESPONSE']._serialized_end=1732
-  _globals['_GETEFFECTIVEPERMISSIONSREQUEST']._serialized_start=1734
-  _globals['_GETEFFECTIVEPERMISSIONSREQUEST']._serialized_end=1786
-  _globals['_GETEFFECTIVEPERMISSIONSRESPONSE']._serialized_start=1788
-  _globals['_GETEFFECTIVEPERMISSIONSRESPONSE']._serialized_end=1883
-  _globals['_LISTROLESREQUEST']._serialized_start=1885
-  _globals['_LISTROLESREQUEST']._serialized_end=1954
-  _globals['_LISTROLESRESPONSE']._serialized_start=1956
-  _globals['_LISTROLESRESPONSE']._serialized_end=2040
-  _globals['_CREATEROLEREQUEST']._serialized_start=2042
-  _globals['_CREATEROLEREQUEST']._serialized_end=2155
-  _globals['_CREATEROLERESPONSE']._serialized_start=2157
-  _globals['_CREATEROLERESPONSE']._serialized_end=2216
-  _globals['_ASSIGNROLESREQUEST']._serialized_start=2218
-  _globals['_ASSIGNROLESREQUEST']._serialized_end=2305
-  _globals['_ASSIGNROLESRESPONSE']._serialized_start=2307
-  _globals['_ASSIGNROLESRESPONSE']._serialized_end=2367
-  _globals['_USERSERVICE']._serialized_start=2370
-  _globals['_USERSERVICE']._serialized_end=3954
+  _globals['_USERSERVICE'].methods_by_name['AssignRoles']._serialized_options = b'\212\265\030\014roles.assign\202\323\344\223\002\'\"\"/api/v1/{name=users/*}:assignRoles:\001*'
+  _globals['_GETUSERREQUEST']._serialized_start=292
+  _globals['_GETUSERREQUEST']._serialized_end=328
+  _globals['_GETUSERRESPONSE']._serialized_start=330
+  _globals['_GETUSERRESPONSE']._serialized_end=386
+  _globals['_LISTUSERSREQUEST']._serialized_start=389
+  _globals['_LISTUSERSREQUEST']._serialized_end=529
+  _globals['_LISTUSERSRESPONSE']._serialized_start=531
+  _globals['_LISTUSERSRESPONSE']._serialized_end=615
+  _globals['_UPDATEUSERREQUEST']._serialized_start=618
+  _globals['_UPDATEUSERREQUEST']._serialized_end=763
+  _globals['_UPDATEUSERRESPONSE']._serialized_start=765
+  _globals['_UPDATEUSERRESPONSE']._serialized_end=824
+  _globals['_GETPREFERENCESREQUEST']._serialized_start=826
+  _globals['_GETPREFERENCESREQUEST']._serialized_end=869
+  _globals['_GETPREFERENCESRESPONSE']._serialized_start=871
+  _globals['_GETPREFERENCESRESPONSE']._serialized_end=948
+  _globals['_UPDATEPREFERENCESREQUEST']._serialized_start=951
+  _globals['_UPDATEPREFERENCESREQUEST']._serialized_end=1117
+  _globals['_UPDATEPREFERENCESRESPONSE']._serialized_start=1119
+  _globals['_UPDATEPREFERENCESRESPONSE']._serialized_end=1199
+  _globals['_STREAMPREFERENCECHANGESREQUEST']._serialized_start=1201
+  _globals['_STREAMPREFERENCECHANGESREQUEST']._serialized_end=1253
+  _globals['_STREAMPREFERENCECHANGESRESPONSE']._serialized_start=1256
+  _globals['_STREAMPREFERENCECHANGESRESPONSE']._serialized_end=1404
+  _globals['_LISTACTIVITIESREQUEST']._serialized_start=1407
+  _globals['_LISTACTIVITIESREQUEST']._serialized_end=1663
+  _globals['_LISTACTIVITIESRESPONSE']._serialized_start=1665
+  _globals['_LISTACTIVITIESRESPONSE']._serialized_end=1763
+  _globals['_GETEFFECTIVEPERMISSIONSREQUEST']._serialized_start=1765
+  _globals['_GETEFFECTIVEPERMISSIONSREQUEST']._serialized_end=1817
+  _globals['_GETEFFECTIVEPERMISSIONSRESPONSE']._serialized_start=1819
+  _globals['_GETEFFECTIVEPERMISSIONSRESPONSE']._serialized_end=1914
+  _globals['_LISTROLESREQUEST']._serialized_start=1916
+  _globals['_LISTROLESREQUEST']._serialized_end=1985
+  _globals['_LISTROLESRESPONSE']._serialized_start=1987
+  _globals['_LISTROLESRESPONSE']._serialized_end=2071
+  _globals['_CREATEROLEREQUEST']._serialized_start=2073
+  _globals['_CREATEROLEREQUEST']._serialized_end=2186
+  _globals['_CREATEROLERESPONSE']._serialized_start=2188
+  _globals['_CREATEROLERESPONSE']._serialized_end=2247
+  _globals['_ASSIGNROLESREQUEST']._serialized_start=2249
+  _globals['_ASSIGNROLESREQUEST']._serialized_end=2336
+  _globals['_ASSIGNROLESRESPONSE']._serialized_start=2338
+  _globals['_ASSIGNROLESRESPONSE']._serialized_end=2398
+  _globals['_USERSERVICE']._serialized_start=2401
+  _globals['_USERSERVICE']._serialized_end=4171
 # @@protoc_insertion_point(module_scope)

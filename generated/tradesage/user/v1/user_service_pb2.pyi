@@ -4,6 +4,7 @@ from google.api import annotations_pb2 as _annotations_pb2
 from google.api import field_behavior_pb2 as _field_behavior_pb2
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from tradesage.type.v1 import authz_pb2 as _authz_pb2
 from tradesage.type.v1 import stream_pb2 as _stream_pb2
 from tradesage.user.v1 import user_resources_pb2 as _user_resources_pb2
 from google.protobuf.internal import containers as _containers
