@@ -54,7 +54,7 @@ class ServiceConfig:
         ]
         if missing:
             raise ConfigError(f"{service}: missing environment variables: {', '.join(missing)}")
-        grace = _seconds(env.get("TRADESAGE_GRACE_SECONDS", "10"), "TRADESAGE_GRACE_SECONDS")
+        grace = env_seconds(env, "TRADESAGE_GRACE_SECONDS", 10.0, allow_zero=True)
         return cls(
             service=service,
             listen=env["TRADESAGE_LISTEN"],
@@ -66,11 +66,23 @@ class ServiceConfig:
         )
 
 
-def _seconds(raw: str, name: str) -> float:
+def env_seconds(env: Mapping[str, str], name: str, default: float, *,
+                allow_zero: bool = False) -> float:
+    """Read a duration in seconds, failing fast on anything but a finite positive number."""
+    raw = env.get(name, str(default))
     try:
         value = float(raw)
     except ValueError:
         value = math.nan
-    if not math.isfinite(value) or value < 0:
-        raise ConfigError(f"{name} must be a non-negative number of seconds, not {raw!r}")
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        kind = "non-negative" if allow_zero else "positive"
+        raise ConfigError(f"{name} must be a {kind} number of seconds, not {raw!r}")
     return value
+
+
+def env_positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    """Read a whole number greater than zero, failing fast otherwise."""
+    raw = env.get(name, str(default))
+    if not raw.strip().isdigit() or int(raw) <= 0:
+        raise ConfigError(f"{name} must be a positive whole number, not {raw!r}")
+    return int(raw)

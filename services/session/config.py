@@ -7,12 +7,11 @@
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from services.runtime.config import ConfigError
+from services.runtime.config import env_positive_int, env_seconds
 
 DEFAULT_TTL_SECONDS = 14 * 24 * 3600
 DEFAULT_HEARTBEAT_SECONDS = 15.0
@@ -31,26 +30,8 @@ class SessionSettings:
         """Read the settings, raising ConfigError naming a malformed one."""
         env = os.environ if env is None else env
         return cls(
-            ttl_seconds=_positive_int(env, "TRADESAGE_SESSION_TTL_SECONDS", DEFAULT_TTL_SECONDS),
-            heartbeat_seconds=_positive_seconds(
+            ttl_seconds=env_positive_int(env, "TRADESAGE_SESSION_TTL_SECONDS", DEFAULT_TTL_SECONDS),
+            heartbeat_seconds=env_seconds(
                 env, "TRADESAGE_SESSION_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT_SECONDS),
             geoip_db=env.get("TRADESAGE_GEOIP_DB", ""),
         )
-
-
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, str(default))
-    if not raw.strip().isdigit() or int(raw) <= 0:
-        raise ConfigError(f"{name} must be a positive whole number of seconds, not {raw!r}")
-    return int(raw)
-
-
-def _positive_seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, str(default))
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value <= 0:
-        raise ConfigError(f"{name} must be a positive number of seconds, not {raw!r}")
-    return value
