@@ -19,6 +19,7 @@ from services.auth.config import AuthSettings
 from services.auth.domain import passwords
 from services.auth.domain.registration import password_violations, validate_registration
 from services.auth.domain.tokens import Principal
+from services.auth.events import AuthEvents
 from services.auth.lockout import LoginGuard
 from services.auth.mfa import MfaService
 from services.auth.oidc import OidcIdentity
@@ -62,7 +63,8 @@ class AuthFlows:
 
     def __init__(self, accounts: AccountStore, tokens: TokenService, guard: LoginGuard,
                  mfa: MfaService, sessions: SessionClient, settings: AuthSettings,
-                 send_mail: MailHook, limits: TenantLimits) -> None:
+                 send_mail: MailHook, limits: TenantLimits,
+                 events: AuthEvents | None = None) -> None:
         self._accounts = accounts
         self._tokens = tokens
         self._guard = guard
@@ -71,6 +73,7 @@ class AuthFlows:
         self._settings = settings
         self._send_mail = send_mail
         self._limits = limits
+        self._events = events or AuthEvents(None)
 
     async def register(self, tenant_id: str, email: str, password: str,
                        display_name: str) -> str:
@@ -119,10 +122,17 @@ class AuthFlows:
                                                device)
         except DomainError as failure:
             await self._audit(tenant_id, email, account, device, False, failure.reason)
+            if account is not None:
+                await self._events.login_failed(account.user_id, account.tenant_id,
+                                                failure.reason, device.ip_address,
+                                                device.user_agent)
             raise
         principal = await self._open_session(account, device)
         tokens = await self._tokens.issue(principal)
         await self._audit(tenant_id, email, account, device, True, "OK")
+        await self._events.login_succeeded(account.user_id, account.tenant_id,
+                                           principal.session_id, device.ip_address,
+                                           device.user_agent)
         return SignedIn(account.user_id, tokens)
 
     async def login_federated(self, identity: OidcIdentity, device: Device) -> SignedIn:
@@ -149,6 +159,9 @@ class AuthFlows:
         tokens = await self._tokens.issue(principal)
         await self._audit(account.tenant_id, account.email, account, device, True,
                           f"OIDC:{identity.provider}")
+        await self._events.login_succeeded(account.user_id, account.tenant_id,
+                                           principal.session_id, device.ip_address,
+                                           device.user_agent, provider=identity.provider)
         return SignedIn(account.user_id, tokens, created)
 
     async def refresh(self, refresh_token: str) -> IssuedTokens:
@@ -159,6 +172,8 @@ class AuthFlows:
             owner = Identity(reused.grant.user_id, reused.grant.tenant_id, (),
                              reused.grant.session_id)
             await self._revoke_session(owner)
+            await self._events.refresh_token_reused(owner.user_id, owner.tenant_id,
+                                                    owner.session_id)
             raise Unauthenticated("this refresh token was already used; the session has been"
                                   " ended for safety", reason="REFRESH_TOKEN_REUSED") from None
         account = await self._accounts.get(grant.user_id)
@@ -174,6 +189,7 @@ class AuthFlows:
         """End the caller's session: its access tokens stop working at once."""
         await self._tokens.revoke_session(caller.session_id)
         await self._revoke_session(caller)
+        await self._events.logged_out(caller.user_id, caller.tenant_id, caller.session_id)
         return caller.session_id
 
     async def request_password_reset(self, tenant_id: str, email: str) -> None:
@@ -198,7 +214,9 @@ class AuthFlows:
             await self._accounts.set_password(connection, user_id, password_hash)
         await self._tokens.revoke_user(user_id)
         await self._guard.record_success(user_id)  # a reset also lifts a lockout
-        return await self._sessions.revoke_all(user_id, tenant_id, reason="password_reset")
+        revoked = await self._sessions.revoke_all(user_id, tenant_id, reason="password_reset")
+        await self._events.password_reset(user_id, tenant_id, revoked)
+        return revoked
 
     async def _authenticate(self, account: Account | None, password: str, totp_code: str,
                             recovery_code: str, device: Device) -> Account:

@@ -14,9 +14,9 @@ from services.auth import mail
 from services.auth.app import AuthFlows, MailHook
 from services.auth.config import AuthSettings
 from services.auth.domain.mail_templates import password_reset_mail, verification_mail
+from services.auth.events import AuthEvents, EventPublishingMfa
 from services.auth.keys import SigningKeyStore
 from services.auth.lockout import LoginGuard
-from services.auth.mfa import MfaService
 from services.auth.oidc import OidcClient, load_oidc_providers
 from services.auth.one_time_tokens import VERIFY_EMAIL
 from services.auth.secret_box import SecretBox
@@ -37,11 +37,12 @@ async def build(resources: Resources) -> Mounted:
     box, pool = SecretBox(settings.master_key), resources.db
     keys = SigningKeyStore(pool, box, settings)
     await keys.rotate()  # a key exists before the first login or JWKS fetch
-    accounts, mfa = AccountStore(pool), MfaService(pool, box)
+    accounts, events = AccountStore(pool), AuthEvents(resources.cache)
+    mfa = EventPublishingMfa(pool, box, accounts, events)
     guard = LoginGuard(pool, resources.cache, settings)
     flows = AuthFlows(accounts, TokenService(pool, keys, settings), guard, mfa,
                       SessionClient(resources.peers), settings,
-                      _mail_hook(mail_settings, settings), TenantLimits(pool))
+                      _mail_hook(mail_settings, settings), TenantLimits(pool), events)
     oidc = OidcClient(load_oidc_providers(), resources.cache)
     return Mounted(
         servicers=[(auth_service_pb2_grpc.add_AuthServiceServicer_to_server,

@@ -133,7 +133,7 @@ async def test_order_preview_passes_on_the_market_services_error(
 
 
 async def test_unimplemented_rpc_is_501_in_the_error_shape(api: httpx.AsyncClient) -> None:
-    reply = await api.get("/api/v1/market/instruments/AAPL/indicators")
+    reply = await api.get("/api/v1/portfolios")
     assert reply.status_code == 501
     assert reply.json()["error"]["code"] == "UNIMPLEMENTED"
 

@@ -84,7 +84,7 @@ class User:
         return Identity(self.user_id, self.tenant_id, self.roles, session_id).metadata()
 
 
-def new_user(tenant_id: str = "", roles: Sequence[str] = ()) -> User:
+def new_user(tenant_id: str = "", roles: Sequence[str] = ("trader",)) -> User:
     return User(str(uuid.uuid4()), tenant_id or str(uuid.uuid4()), tuple(roles))
 
 

@@ -27,6 +27,7 @@ from services.tenant.provisioning import (
     TEMPLATES_DIR,
     ProvisioningError,
     drop_tenant_schema,
+    load_versions,
     migrate_tenants,
     prepare_database,
     provision,
@@ -201,7 +202,8 @@ async def test_provisioning_creates_schema_role_and_secured_tables(pool, plan):
             "SELECT schema_name, role_name, plan FROM platform.tenant_schemas"
             " WHERE tenant_id = $1", uuid.UUID(tenant_id))) == {
                 "schema_name": schema, "role_name": role, "plan": plan}
-        assert await tenant_schema_version(connection, tenant_id) == 0
+        # New tenants start at the latest version of the shipped tenant-schema migrations.
+        assert await tenant_schema_version(connection, tenant_id) == len(load_versions())
 
 
 async def test_plans_share_a_base_and_differ_by_their_additions(pool):
