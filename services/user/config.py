@@ -11,12 +11,11 @@
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from services.runtime.config import ConfigError
+from services.runtime.config import env_seconds
 from services.user.activity_consumer import ConsumerSettings, default_consumer_name
 
 DEFAULT_HEARTBEAT_SECONDS = 15.0
@@ -34,23 +33,12 @@ class UserSettings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> UserSettings:
         """Read the settings, raising ConfigError naming a malformed one."""
         env = os.environ if env is None else env
-        claim_idle = _positive_seconds(env, "TRADESAGE_ACTIVITY_CLAIM_IDLE_SECONDS",
+        claim_idle = env_seconds(env, "TRADESAGE_ACTIVITY_CLAIM_IDLE_SECONDS",
                                        DEFAULT_CLAIM_IDLE_SECONDS)
         return cls(
-            heartbeat_seconds=_positive_seconds(env, "TRADESAGE_USER_HEARTBEAT_SECONDS",
+            heartbeat_seconds=env_seconds(env, "TRADESAGE_USER_HEARTBEAT_SECONDS",
                                                 DEFAULT_HEARTBEAT_SECONDS),
             consumer=ConsumerSettings(
                 consumer=env.get("TRADESAGE_ACTIVITY_CONSUMER") or default_consumer_name(),
                 claim_idle_ms=int(claim_idle * 1000)),
         )
-
-
-def _positive_seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, str(default))
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value <= 0:
-        raise ConfigError(f"{name} must be a positive number of seconds, not {raw!r}")
-    return value
