@@ -2,37 +2,42 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 
 import grpc
 from tradesage.market.v1 import market_service_pb2 as api
 from tradesage.market.v1 import market_service_pb2_grpc as api_grpc
-from tradesage.type.v1 import stream_pb2
 
 from services.market.converters import instrument_to_proto, quote_to_proto
+from services.market.domain.quotes import Instrument
 from services.market.domain.symbols import normalize_symbols
-from services.market.hub import QuoteHub
+from services.market.history import HistoryStore
+from services.market.history_servicer import HistoryRpcs
+from services.market.hub import QuoteHub, WireQuote
 from services.market.store import InstrumentStore, QuoteBook
+from services.market.subscriptions import SubscriptionControl
 from services.runtime import pagination
-from services.runtime.errors import NotFound
-from services.runtime.identity import current_identity
+from services.runtime.errors import FieldViolation, InvalidArgument, NotFound
+from services.runtime.identity import current_identity, require_identity
 from services.runtime.plans import TenantLimits, check_limit
-from services.runtime.timestamps import from_epoch_ms
 
 
-class MarketDataServicer(api_grpc.MarketDataServiceServicer):
+class MarketDataServicer(HistoryRpcs, api_grpc.MarketDataServiceServicer):
     """Serve instruments, quotes and price streams; the rest answers UNIMPLEMENTED."""
 
     def __init__(self, instruments: InstrumentStore, quotes: QuoteBook, hub: QuoteHub,
                  known_symbols: set[str], heartbeat_seconds: float,
-                 limits: TenantLimits) -> None:
+                 limits: TenantLimits, history: HistoryStore,
+                 catalogue: list[Instrument]) -> None:
+        HistoryRpcs.__init__(self, history=history, quote_book=quotes,
+                             instruments={i.symbol: i for i in catalogue})
         self._instruments = instruments
         self._quotes = quotes
         self._hub = hub
         self._known = known_symbols
         self._heartbeat = heartbeat_seconds
         self._limits = limits
+        self._subscriptions = SubscriptionControl(hub, quotes)
 
     async def ListInstruments(self, request: api.ListInstrumentsRequest,
                               context: grpc.aio.ServicerContext) -> api.ListInstrumentsResponse:
@@ -54,30 +59,81 @@ class MarketDataServicer(api_grpc.MarketDataServiceServicer):
         return api.GetQuoteResponse(quote=quote_to_proto(quote))
 
     async def Subscribe(self, request: api.SubscribeRequest,
-                        context: grpc.aio.ServicerContext) -> AsyncIterator[api.SubscribeResponse]:
+                        context: grpc.aio.ServicerContext) -> AsyncIterator[bytes]:
+        # Messages are pre-encoded SubscribeResponse bytes (see hub.py and add_to_server).
         symbols = normalize_symbols(request.symbols, self._known)
-        if caller := current_identity():
+        caller = current_identity()
+        if caller is not None:
             limits = await self._limits.of(caller.tenant_id)
             check_limit(limits, "max_subscription_symbols", 0, adding=len(symbols))
-        subscription = self._hub.subscribe(symbols)
+        subscription = self._hub.subscribe(
+            symbols, owner=caller.user_id if caller else "", batched=request.batch_quotes,
+            heartbeat_seconds=self._heartbeat)
         try:
-            # Snapshot first, so a client has every price at once rather than at the next tick.
-            for quote in (await self._quotes.latest(symbols)).values():
-                yield api.SubscribeResponse(
-                    quote=quote_to_proto(quote), subscription_id=subscription.id)
-            while True:
-                batch, conflated = await subscription.next_batch(self._heartbeat)
-                if not batch:
-                    yield api.SubscribeResponse(
-                        heartbeat=stream_pb2.Heartbeat(time=from_epoch_ms(_now_ms())),
-                        subscription_id=subscription.id)
-                for quote in batch:
-                    yield api.SubscribeResponse(quote=quote_to_proto(quote),
-                                                subscription_id=subscription.id,
-                                                conflated=conflated)
+            if subscription.watching is not None:  # updates from other replicas reach it
+                await subscription.watching
+            # Snapshot first, so a client has every price at once rather than at the next tick;
+            # with no price yet, a heartbeat tells the client its subscription id at once.
+            snapshot = await self._quotes.latest(symbols)
+            if snapshot:
+                subscription.prime(WireQuote(quote) for quote in snapshot.values())
+            else:
+                subscription.request_heartbeat()
+            async for message in subscription.messages():
+                yield message
         finally:
             self._hub.unsubscribe(subscription)
 
+    async def UpdateSubscription(
+            self, request: api.UpdateSubscriptionRequest,
+            context: grpc.aio.ServicerContext) -> api.UpdateSubscriptionResponse:
+        caller = require_identity()
+        if not request.subscription_id:
+            raise InvalidArgument("name the subscription to update", [
+                FieldViolation("subscription_id", "must be set")])
+        add = (normalize_symbols(request.add_symbols, self._known, field="add_symbols")
+               if request.add_symbols else [])
+        remove = (normalize_symbols(request.remove_symbols, self._known, field="remove_symbols")
+                  if request.remove_symbols else [])
+        if not add and not remove:
+            raise InvalidArgument("name symbols to add or remove", [
+                FieldViolation("add_symbols", "add_symbols or remove_symbols must name a symbol")])
+        limits = await self._limits.of(caller.tenant_id)
+        symbols = await self._subscriptions.update(
+            request.subscription_id, caller.user_id, add, remove,
+            limits.max_subscription_symbols)
+        return api.UpdateSubscriptionResponse(
+            subscription_id=request.subscription_id, symbols=symbols)
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
+
+def add_to_server(servicer: MarketDataServicer, server: grpc.aio.Server) -> None:
+    """Mount `servicer`; Subscribe's pre-encoded messages go out as they are, unserialised."""
+    registrar = _Registrar()
+    api_grpc.add_MarketDataServiceServicer_to_server(servicer, registrar)
+    handlers = dict(registrar.handlers)
+    subscribe = handlers["Subscribe"]
+    handlers["Subscribe"] = grpc.unary_stream_rpc_method_handler(
+        subscribe.unary_stream, request_deserializer=subscribe.request_deserializer,
+        response_serializer=_pre_encoded)
+    server.add_generic_rpc_handlers(
+        (grpc.method_handlers_generic_handler(registrar.service, handlers),))
+    server.add_registered_method_handlers(registrar.service, handlers)
+
+
+class _Registrar:
+    """Stands in for the server to take the generated method handlers."""
+
+    service = ""
+    handlers: dict[str, grpc.RpcMethodHandler]
+
+    def add_generic_rpc_handlers(self, handlers: object) -> None:
+        """Ignore: the handlers also come to `add_registered_method_handlers`."""
+
+    def add_registered_method_handlers(self, service: str,
+                                       handlers: dict[str, grpc.RpcMethodHandler]) -> None:
+        """Keep the service name and its method handlers."""
+        self.service, self.handlers = service, handlers
+
+
+def _pre_encoded(message: bytes | api.SubscribeResponse) -> bytes:
+    return message if isinstance(message, bytes) else message.SerializeToString()
