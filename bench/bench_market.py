@@ -219,8 +219,8 @@ def market_process(pids: list[int]) -> psutil.Process:
 
 
 async def measure(phase: Phase, args: argparse.Namespace, target: str, token: str,
-                  symbols: list[str], feed: Feed | None,
-                  market: psutil.Process) -> dict[str, object]:
+                  symbols: list[str], feed: Feed | None, market: psutil.Process,
+                  fresh: bool = True) -> dict[str, object]:
     """Run one phase's subscriber processes against `target`; return its figures."""
     rss_idle = market.memory_info().rss
     k = min(phase.k, len(symbols))
@@ -288,7 +288,9 @@ async def measure(phase: Phase, args: argparse.Namespace, target: str, token: st
             service_cpu * args.seconds * 1e6 / max(deliveries, 1), 2),
         "client_cpu": round(sum(r["client_cpu"] for r in results), 2),
         "client_processes": parts,
-        "rss_per_subscriber_kb": round((rss_connected - rss_idle) / phase.subscribers / 1024, 1),
+        # Only meaningful on a process's first phase: later ones reuse the memory freed before.
+        "rss_per_subscriber_kb": round(
+            (rss_connected - rss_idle) / phase.subscribers / 1024, 1) if fresh else None,
     }
 
 
@@ -371,7 +373,7 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
                 results["grpc-single"] = await measure(
                     Phase("grpc-single", "grpc", "single", args.subscribers,
                           args.single_symbols, args.single_tick_ms), args, replica_address,
-                    "", symbols, feed, replica_process)
+                    "", symbols, feed, replica_process, fresh="batched" not in wanted)
             if "sse" in wanted:
                 async with httpx.AsyncClient(base_url=mesh.edge_url, timeout=30) as edge:
                     token = (await signed_in_user(edge, mesh.database_url)).access_token
@@ -488,7 +490,7 @@ def summary(results: dict[str, dict[str, object]], args: argparse.Namespace) -> 
               f"{r['tick_ms']:5.0f} {r['demanded_per_s']:11,.0f} {r['deliveries_per_s']:12,.0f} "
               f"{r['messages_per_s']:8,.0f} {r['p50_ms']:7.0f} {r['p99_ms']:7.0f} "
               f"{r['service_cpu']:7.2f} {r['service_cpu_us_per_delivery']:6.1f} "
-              f"{r['client_cpu']:7.2f} {r['rss_per_subscriber_kb']:7.1f}")
+              f"{r['client_cpu']:7.2f} {r['rss_per_subscriber_kb'] or float('nan'):7.1f}")
     head = results.get("grpc-batched") or next(iter(results.values()))
     out: dict[str, object] = {
         "bench": "market", "deliveries_per_s": head["deliveries_per_s"],
