@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mesh.embedded import EmbeddedPostgres
 from mesh.supervisor import Mesh
 from tests.support.accounts import User, signed_in_user
 from tests.support.oidc_provider import LoopbackOidcProvider
@@ -26,6 +27,18 @@ def data_dir() -> Iterator[Path]:
     directory = Path(tempfile.mkdtemp(prefix="tradesage-test-"))
     yield directory
     shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def private_postgres() -> Iterator[str]:
+    """Start a PostgreSQL server of the test module's own; return its DSN."""
+    directory = Path(tempfile.mkdtemp(prefix="tradesage-test-"))
+    server = EmbeddedPostgres(directory)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

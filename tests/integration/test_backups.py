@@ -20,7 +20,6 @@ import asyncpg
 import pytest
 from moto.server import ThreadedMotoServer
 
-from mesh.embedded import EmbeddedPostgres
 from mesh.ports import free_port
 from services.runtime.database import create_pool
 from services.runtime.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound
@@ -59,14 +58,9 @@ ODD_ROWS = [
 
 
 @pytest.fixture(scope="module")
-def database_url():
-    directory = Path(tempfile.mkdtemp(prefix="tradesage-test-"))
-    postgres = EmbeddedPostgres(directory)
-    try:
-        yield postgres.start()
-    finally:
-        postgres.stop()
-        shutil.rmtree(directory, ignore_errors=True)
+def database_url(private_postgres: str) -> str:
+    """Return the DSN of this module's own PostgreSQL server."""
+    return private_postgres
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,6 @@ import email
 import email.policy
 import json
 import logging
-import shutil
-import tempfile
 import threading
 import uuid
 from dataclasses import dataclass, replace
@@ -21,7 +19,6 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from tradesage.auth.v1 import auth_resources_pb2 as pb
 
-from mesh.embedded import EmbeddedPostgres
 from mesh.ports import free_port
 from services.auth import mail
 from services.auth.domain.mail_templates import MailKind, verification_mail
@@ -91,14 +88,9 @@ def smtp_server(inbox: Inbox, **kwargs):
 
 
 @pytest.fixture(scope="module")
-def database_url():
-    directory = Path(tempfile.mkdtemp(prefix="tradesage-test-"))
-    postgres = EmbeddedPostgres(directory)
-    try:
-        yield postgres.start()
-    finally:
-        postgres.stop()
-        shutil.rmtree(directory, ignore_errors=True)
+def database_url(private_postgres: str) -> str:
+    """Return the DSN of this module's own PostgreSQL server."""
+    return private_postgres
 
 
 @pytest.fixture(scope="module")

@@ -6,17 +6,13 @@ check runs as A's role in A's transaction, with B's data present.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import asyncpg
 import pytest
 
-from mesh.embedded import EmbeddedPostgres
 from services.runtime.tenancy import tenant_role, tenant_schema, tenant_transaction
 from services.tenant.provisioning import prepare_database, provision
 
@@ -34,15 +30,9 @@ class Tenants:
 
 
 @pytest.fixture(scope="module")
-def postgres() -> Iterator[str]:
-    """Start a PostgreSQL server for this module (not under tmp_path: see tests/conftest.py)."""
-    directory = Path(tempfile.mkdtemp(prefix="tradesage-test-"))
-    server = EmbeddedPostgres(directory)
-    try:
-        yield server.start()
-    finally:
-        server.stop()
-        shutil.rmtree(directory, ignore_errors=True)
+def postgres(private_postgres: str) -> str:
+    """Return the DSN of this module's own PostgreSQL server."""
+    return private_postgres
 
 
 @pytest.fixture(scope="module")

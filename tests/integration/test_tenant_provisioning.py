@@ -21,7 +21,6 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from mesh.embedded import EmbeddedPostgres
 from services.runtime.tenancy import tenant_role, tenant_schema, tenant_transaction
 from services.tenant.provisioning import (
     TEMPLATES_DIR,
@@ -52,15 +51,9 @@ APPEND_ONLY = {"cash_ledger_entries", "order_events", "trades", "activities",
 
 
 @pytest.fixture(scope="module")
-def postgres() -> Iterator[str]:
-    """Start a PostgreSQL server for this module (not under tmp_path: see tests/conftest.py)."""
-    directory = Path(tempfile.mkdtemp(prefix="tradesage-test-"))
-    server = EmbeddedPostgres(directory)
-    try:
-        yield server.start()
-    finally:
-        server.stop()
-        shutil.rmtree(directory, ignore_errors=True)
+def postgres(private_postgres: str) -> str:
+    """Return the DSN of this module's own PostgreSQL server."""
+    return private_postgres
 
 
 @pytest.fixture
