@@ -217,7 +217,10 @@ class Mesh:
         await child.start()
 
     def _secret(self, name: str) -> str:
-        """Return a per-data-directory secret, made on first use (or taken from the env)."""
+        """Return a per-data-directory secret, made on first use (or taken from the env).
+
+        Every secret is 32 random bytes in base64url, the form the services decode.
+        """
         if value := os.environ.get(name):
             return value
         path = self.data_dir / "secrets" / name

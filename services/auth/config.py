@@ -91,7 +91,3 @@ def decode_master_key(raw: str) -> bytes:
         raise ConfigError(f"{MASTER_KEY_VARIABLE} must be base64url of 32 random bytes")
     return key
 
-
-def new_master_key() -> str:
-    """Return a fresh master key in the form `decode_master_key` reads."""
-    return base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
