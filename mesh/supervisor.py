@@ -158,6 +158,19 @@ class Mesh:
             "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
             + "  " + row[3] for row in rows)
 
+    async def crash_and_restart(self, name: str) -> None:
+        """Kill an app with SIGKILL (no chance to clean up), start it again, wait until ready.
+
+        For recovery checks: whatever the app acknowledged before it died must survive.
+        """
+        child = self._children[name]
+        assert child.process is not None
+        child.process.kill()
+        await child.process.wait()
+        self._set_state(name, "restarting")
+        await child.start()
+        await self._app_ready(name)
+
     async def watch(self) -> None:
         """Restart any app or proxy that exits unexpectedly, until cancelled."""
         while True:

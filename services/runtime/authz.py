@@ -26,9 +26,11 @@ HIERARCHY = ("viewer", "trader", "admin", "owner")  # each has everything to its
 _OWN = {
     "viewer": {"account.self", "preferences.self", "profile.update", "activity.read",
                "market.read", "tenant.read", "users.read", "portfolios.read", "orders.read"},
-    "trader": {"orders.place", "orders.cancel", "orders.preview", "portfolios.manage"},
+    # Paper-trading portfolios are funded by their owners (portfolios are owner-only).
+    "trader": {"orders.place", "orders.cancel", "orders.preview", "portfolios.manage",
+               "cash.manage"},
     "admin": {"users.list", "users.manage", "roles.read", "roles.assign", "tenant.update",
-              "tenant.monitor", "tenant.backup", "cash.manage"},
+              "tenant.monitor", "tenant.backup"},
     "owner": {"roles.manage", "tenant.delete", "tenant.restore"},
 }
 OPERATOR_ONLY = frozenset({"platform.tenants"})

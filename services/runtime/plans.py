@@ -73,19 +73,23 @@ class TenantLimits:
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
-        self._cache: dict[str, tuple[float, Limits]] = {}
+        self._cache: dict[str, tuple[float, str, Limits]] = {}
 
     async def of(self, tenant_id: str) -> Limits:
         """Return the tenant's limits (the basic plan's if it is unknown)."""
+        return (await self.plan_and_limits(tenant_id))[1]
+
+    async def plan_and_limits(self, tenant_id: str) -> tuple[str, Limits]:
+        """Return the tenant's plan name and effective limits (basic if it is unknown)."""
         cached = self._cache.get(tenant_id)
         if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
-            return cached[1]
+            return cached[1], cached[2]
         row = await self._pool.fetchrow(
             "SELECT plan, limits FROM platform.tenants WHERE id = $1", uuid.UUID(tenant_id))
-        limits = PLAN_LIMITS["basic"]
+        plan, limits = "basic", PLAN_LIMITS["basic"]
         if row is not None:
             overrides = row["limits"] if isinstance(row["limits"], dict) else json.loads(
                 row["limits"] or "{}")
-            limits = PLAN_LIMITS[row["plan"]].with_overrides(overrides)
-        self._cache[tenant_id] = (time.monotonic(), limits)
-        return limits
+            plan, limits = row["plan"], PLAN_LIMITS[row["plan"]].with_overrides(overrides)
+        self._cache[tenant_id] = (time.monotonic(), plan, limits)
+        return plan, limits

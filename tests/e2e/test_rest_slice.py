@@ -121,21 +121,15 @@ async def test_order_preview_prices_from_the_market_service(api: httpx.AsyncClie
     assert preview["quoteTime"]
 
 
-async def test_order_preview_passes_on_the_market_services_error(
+async def test_order_preview_of_an_unknown_symbol_is_a_bad_request(
         api: httpx.AsyncClient) -> None:
     reply = await api.post("/api/v1/orders:preview", json={
         "symbol": "NOPE", "side": "ORDER_SIDE_BUY", "quantity": "1",
         "orderType": "ORDER_TYPE_MARKET"})
-    assert reply.status_code == 404
-    assert reply.json()["error"] == {
-        "code": "SYMBOL_NOT_FOUND", "message": "unknown symbols: NOPE",
-        "details": {"symbols": "NOPE"}}
-
-
-async def test_unimplemented_rpc_is_501_in_the_error_shape(api: httpx.AsyncClient) -> None:
-    reply = await api.get("/api/v1/portfolios")
-    assert reply.status_code == 501
-    assert reply.json()["error"]["code"] == "UNIMPLEMENTED"
+    assert reply.status_code == 400
+    error = reply.json()["error"]
+    assert error["code"] == "UNKNOWN_SYMBOL"
+    assert error["details"]["symbol"] == "NOPE"
 
 
 async def test_openapi_document_is_served_without_a_token(edge: httpx.AsyncClient) -> None:

@@ -1,0 +1,162 @@
+"""Benchmark trading: the matching core in one process, and orders through the REST edge.
+
+Edge phase: a whole embedded mesh (simulated market feed on), eight enterprise tenants with a
+funded trader each, and an open-loop load generator that starts orders at fixed rates (it does
+not wait for replies before sending the next, so slow replies show as latency, not as a lower
+rate). Four in five orders are limit buys that rest in the book, one in five is an IOC market
+buy that fills against the feed. Every acknowledged order is counted back in PostgreSQL.
+
+    PYTHONPATH=. python bench/bench_trading.py [--seconds 5] [--rates 250,500,1000]
+
+Everything (load generator, edge, 6 sidecars, 6 services, PostgreSQL, Valkey) shares this
+machine's cores; the last line is JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from bench.trading_engine import measure_engine
+from mesh.supervisor import Mesh
+from services.runtime.tenancy import tenant_schema
+from tests.support.accounts import create_tenant, signed_in_user
+
+TENANTS = 8
+
+
+async def traders(mesh: Mesh) -> list[tuple[httpx.AsyncClient, str, str]]:
+    """Return (client, portfolio name, tenant id) for one funded trader per tenant."""
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    result = []
+    async with httpx.AsyncClient(base_url=mesh.edge_url, timeout=30.0) as edge:
+        for _ in range(TENANTS):
+            tenant = await create_tenant(edge, plan="TENANT_PLAN_ENTERPRISE")
+            user = await signed_in_user(edge, mesh.database_url, tenant)
+            client = httpx.AsyncClient(base_url=mesh.edge_url, timeout=30.0,
+                                       headers=user.headers, limits=limits)
+            reply = await client.post("/api/v1/portfolios", json={"displayName": "Bench"})
+            name = reply.json()["portfolio"]["name"]
+            await client.post(f"/api/v1/{name}:deposit", json={
+                "amount": {"currencyCode": "USD", "amount": "50000000.00"},
+                "requestId": str(uuid.uuid4())})
+            result.append((client, name, tenant))
+    return result
+
+
+async def reference(client: httpx.AsyncClient, symbol: str) -> Decimal:
+    """Return the current ask of `symbol` from the edge."""
+    reply = await client.get(f"/api/v1/market/quotes/{symbol}")
+    return Decimal(reply.json()["quote"]["ask"])
+
+
+async def run_rate(accounts: list[tuple[httpx.AsyncClient, str, str]], rate: int,
+                   seconds: float, price: Decimal) -> dict[str, float]:
+    """Send orders at `rate` per second for `seconds`; return throughput and latency."""
+    latencies: list[float] = []
+    failures = 0
+    resting = str((price * Decimal("0.95")).quantize(Decimal("0.01")))
+
+    async def one(index: int) -> None:
+        nonlocal failures
+        client, portfolio, _ = accounts[index % len(accounts)]
+        body = {"portfolio": portfolio, "clientOrderId": uuid.uuid4().hex, "symbol": "AAPL",
+                "side": "ORDER_SIDE_BUY", "quantity": "1"}
+        if index % 5:
+            body |= {"orderType": "ORDER_TYPE_LIMIT", "limitPrice": resting,
+                     "timeInForce": "TIME_IN_FORCE_GTC"}
+        else:
+            body |= {"orderType": "ORDER_TYPE_MARKET", "timeInForce": "TIME_IN_FORCE_IOC"}
+        started = time.perf_counter()
+        try:
+            reply = await client.post("/api/v1/orders", json=body)
+            ok = reply.status_code == 200
+        except httpx.HTTPError:
+            ok = False
+        if ok:
+            latencies.append(time.perf_counter() - started)
+        else:
+            failures += 1
+
+    tasks = []
+    start = time.perf_counter()
+    total = int(rate * seconds)
+    for index in range(total):
+        delay = start + index / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(index)))
+    sent_in = time.perf_counter() - start
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - start
+    ordered = sorted(latencies)
+    return {
+        "rate": rate, "sent_per_s": round(total / sent_in, 1),
+        "accepted_per_s": round(len(latencies) / elapsed, 1), "failed": failures,
+        "p50_ms": round(statistics.median(ordered) * 1000, 1) if ordered else 0.0,
+        "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1] * 1000, 1) if ordered else 0.0,
+        "accepted": len(latencies)}
+
+
+async def stored_orders(mesh: Mesh, tenants: list[str]) -> int:
+    """Count the orders in every benchmark tenant's schema."""
+    connection = await asyncpg.connect(mesh.database_url)
+    try:
+        return sum([await connection.fetchval(
+            f"SELECT count(*) FROM {tenant_schema(t)}.orders") for t in tenants])
+    finally:
+        await connection.close()
+
+
+async def edge_phase(rates: list[int], seconds: float) -> list[dict[str, float]]:
+    """Start a mesh and measure orders through the edge at each rate."""
+    with tempfile.TemporaryDirectory(prefix="tradesage-bench-") as directory:
+        mesh = Mesh(data_dir=Path(directory), edge_port=0)
+        await mesh.start()
+        try:
+            accounts = await traders(mesh)
+            price = await reference(accounts[0][0], "AAPL")
+            await run_rate(accounts, 50, 1.0, price)  # warm up connections and caches
+            results = []
+            for rate in rates:
+                results.append(await run_rate(accounts, rate, seconds, price))
+                print(json.dumps(results[-1]), flush=True)
+            accepted = sum(r["accepted"] for r in results) + 0
+            stored = await stored_orders(mesh, [t for _, _, t in accounts])
+            print(f"acknowledged {accepted} (+ warm-up) and stored {stored} orders", flush=True)
+            for client, _, _ in accounts:
+                await client.aclose()
+            return results
+        finally:
+            await mesh.stop()
+
+
+async def main(args: argparse.Namespace) -> dict[str, object]:
+    """Run both phases; return the headline figures."""
+    engine = measure_engine(args.engine_orders)
+    print(json.dumps({"engine": engine}), flush=True)
+    rates = [int(r) for r in args.rates.split(",")]
+    results = await edge_phase(rates, args.seconds)
+    at_top = results[-1]
+    return {"bench": "trading", "engine_orders_per_s": engine["orders_per_s"],
+            "edge_orders_per_s": max(r["accepted_per_s"] for r in results),
+            f"edge_p50_ms_at_{rates[-1]}": at_top["p50_ms"],
+            f"edge_p99_ms_at_{rates[-1]}": at_top["p99_ms"]}
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--rates", default="250,500,1000")
+    parser.add_argument("--engine-orders", type=int, default=200_000)
+    print(json.dumps(asyncio.run(main(parser.parse_args()))))

@@ -1,0 +1,46 @@
+"""Request ids for mutating calls: a retry gets the first response instead of a second effect."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from google.protobuf.message import Message
+
+from services.runtime.errors import FieldViolation, InvalidArgument
+from services.trading.store import TenantTrading
+
+Response = TypeVar("Response", bound=Message)
+
+
+def request_hash(request: Message) -> bytes:
+    """Return a digest of the request without its request_id."""
+    copy = type(request)()
+    copy.CopyFrom(request)
+    copy.ClearField("request_id")  # type: ignore[arg-type]
+    return hashlib.sha256(copy.SerializeToString(deterministic=True)).digest()
+
+
+async def once(db: TenantTrading, method: str, request: Message, response_type: type[Response],
+               work: Callable[[], Awaitable[Response]]) -> Response:
+    """Run `work` unless this request id was answered before; then answer the same way.
+
+    Runs inside the caller's transaction, after the lock that serializes the resource, so a
+    concurrent twin waits and then finds the stored answer.
+    """
+    request_id: str = getattr(request, "request_id", "")
+    if not request_id:
+        return await work()
+    digest = request_hash(request)
+    stored = await db.remembered(method, request_id)
+    if stored is not None:
+        if bytes(stored["request_hash"]) != digest:
+            raise InvalidArgument(
+                "request_id was already used for a different request",
+                [FieldViolation("request_id", "use a new id for a different request")],
+                reason="REQUEST_ID_REUSED", metadata={"requestId": request_id})
+        return response_type.FromString(stored["response"])
+    response = await work()
+    await db.remember(method, request_id, digest, response.SerializeToString())
+    return response

@@ -1,0 +1,194 @@
+"""The bookkeeping of one engine command, inside its transaction.
+
+Fills become trades, cash ledger entries (the trade and its fee), position changes and
+realized P&L; reservations follow what is left of each order; every order event is stored
+with the order's state right after it, and the events other services care about go to the
+outbox. Nothing is written until `write`, so a rejected command leaves no trace but its own.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from services.trading.domain.orders import ZERO, EventType, Order, Side
+from services.trading.domain.positions import Position
+from services.trading.domain.risk import FeeSchedule, release_after_fill
+from services.trading.domain.venue import Fill
+from services.trading.records import order_snapshot
+from services.trading.store import (
+    LedgerRecord,
+    PortfolioRecord,
+    StoredEvent,
+    TenantTrading,
+    TradeRecord,
+)
+
+# Order events other services hear about (submitted is always followed by one of these).
+PUBLISHED_EVENTS = frozenset({
+    EventType.ACCEPTED, EventType.REJECTED, EventType.FILLED, EventType.CANCELED,
+    EventType.REPLACED, EventType.EXPIRED})
+
+
+@dataclass
+class Outcome:
+    """What a committed command changed, for the streams and the outbox relay."""
+
+    events: list[tuple[Order, StoredEvent, TradeRecord | None]] = field(default_factory=list)
+    ledger: list[LedgerRecord] = field(default_factory=list)
+    portfolios: set[str] = field(default_factory=set)
+    positions: dict[str, Position] = field(default_factory=dict)
+
+
+class Settlement:
+    """Accumulates one command's effects on orders, cash, positions; writes them at once."""
+
+    def __init__(self, db: TenantTrading, portfolios: dict[str, PortfolioRecord],
+                 fees: FeeSchedule, symbol: str, now: datetime) -> None:
+        self._db, self._fees, self._symbol, self._now = db, fees, symbol, now
+        self._portfolios = portfolios
+        self._cash = {p: r.cash_balance for p, r in portfolios.items()}
+        self._reserved = {p: r.reserved_cash for p, r in portfolios.items()}
+        self._realized: dict[str, Decimal] = defaultdict(Decimal)
+        self._positions: dict[str, Position] = {}
+        self._trades: dict[str, list[TradeRecord]] = defaultdict(list)
+        self._venue_ids: dict[str, str] = {}
+        self._orders: dict[str, Order] = {}
+        self._new: Order | None = None
+        self._entries: list[tuple[str, str, Decimal, str, str | None]] = []
+
+    def reserved(self, portfolio_id: str) -> Decimal:
+        """Return the portfolio's reserved cash as this command leaves it so far."""
+        return self._reserved[portfolio_id]
+
+    def new_order(self, order: Order) -> None:
+        """Insert `order` (rather than update it) when writing."""
+        self._new = order
+        self._orders[order.id] = order
+
+    def touch(self, order: Order) -> None:
+        """Store `order`'s new state and its recorded events when writing."""
+        self._orders[order.id] = order
+
+    def hold(self, order: Order, amount: Decimal) -> None:
+        """Set the cash `order` holds back, adjusting its portfolio's reservation."""
+        self._reserved[order.portfolio_id] += amount - order.reserved_cash
+        order.reserved_cash = amount
+        self.touch(order)
+
+    async def position(self, portfolio_id: str) -> Position:
+        """Return the portfolio's position in the command's symbol, locked on first use."""
+        if portfolio_id not in self._positions:
+            found = await self._db.positions(portfolio_id, [self._symbol], lock=True)
+            self._positions[portfolio_id] = found.get(self._symbol) or Position(self._symbol)
+        return self._positions[portfolio_id]
+
+    async def settle(self, fill: Fill, notional_before: Decimal) -> None:
+        """Book one fill: fee, position and realized P&L, cash, reservation, trade.
+
+        `notional_before` is what the order had filled before this fill (for its fee).
+        """
+        order = fill.order
+        notional = fill.quantity * fill.price
+        fee = self._fees.fee(notional, order.fees, notional_before)
+        order.fees += fee
+        position = await self.position(order.portfolio_id)
+        realized = position.apply_fill(order.side, fill.quantity, fill.price, fee, self._now)
+        self._realized[order.portfolio_id] += realized
+        trade = TradeRecord(
+            id=str(uuid.uuid4()), order_id=order.id, client_order_id=order.client_order_id,
+            portfolio_id=order.portfolio_id, symbol=order.symbol, side=order.side.value,
+            quantity=fill.quantity, price=fill.price, notional=notional, fee=fee,
+            realized_pnl=realized, currency_code=order.currency_code, trade_time=self._now,
+            record_time=self._now)
+        self._trades[order.id].append(trade)
+        self._venue_ids[trade.id] = f"paper-match-{fill.match_id}"
+        cash = -notional if order.side is Side.BUY else notional
+        self._entries.append((order.portfolio_id, "trade", cash, order.id, trade.id))
+        if fee:
+            self._entries.append((order.portfolio_id, "fee", -fee, order.id, trade.id))
+        self.hold(order, release_after_fill(
+            order.reserved_cash, fill.remaining_after + fill.quantity, fill.remaining_after))
+
+    def release_closed(self) -> None:
+        """Free the reservation of every touched order that can no longer fill."""
+        for order in self._orders.values():
+            if not order.status.is_open and order.reserved_cash:
+                self.hold(order, ZERO)
+
+    async def write(self) -> Outcome:
+        """Write every change of the command; return what changed."""
+        outcome = Outcome()
+        await self._write_orders(outcome)
+        for trades in self._trades.values():
+            for trade in trades:
+                await self._db.insert_trade(trade, self._venue_ids[trade.id])
+        await self._write_ledger(outcome)
+        await self._write_events(outcome)
+        for portfolio_id, position in self._positions.items():
+            await self._db.save_position(portfolio_id, position)
+            outcome.positions[portfolio_id] = position
+        for portfolio_id in self._touched_portfolios():
+            before = self._portfolios[portfolio_id]
+            await self._db.save_portfolio_totals(
+                portfolio_id, self._cash[portfolio_id] - before.cash_balance,
+                self._reserved[portfolio_id], self._realized[portfolio_id])
+            outcome.portfolios.add(portfolio_id)
+        await self._db.add_outbox(self._outbox(outcome))
+        return outcome
+
+    async def _write_orders(self, outcome: Outcome) -> None:
+        for order in self._orders.values():
+            order.update_time = self._now
+            if order is self._new:
+                await self._db.insert_order(order)
+            else:
+                await self._db.update_order(order)
+
+    async def _write_ledger(self, outcome: Outcome) -> None:
+        for portfolio_id, kind, amount, order_id, trade_id in self._entries:
+            self._cash[portfolio_id] += amount
+            outcome.ledger.append(await self._db.book_entry(
+                portfolio_id, kind, amount, self._cash[portfolio_id],
+                self._portfolios[portfolio_id].base_currency_code, "", order_id, trade_id,
+                self._now))
+
+    async def _write_events(self, outcome: Outcome) -> None:
+        stored: list[StoredEvent] = []
+        for order in self._orders.values():
+            trades = iter(self._trades.get(order.id, ()))
+            for event in order.pending_events:
+                trade = next(trades) if event.type is EventType.FILLED else None
+                record = StoredEvent(str(uuid.uuid4()), order.id, event.type, event.reason,
+                                     trade.id if trade else None, order_snapshot(order, event),
+                                     self._now)
+                stored.append(record)
+                outcome.events.append((order, record, trade))
+            order.pending_events.clear()
+        await self._db.insert_events(stored)
+
+    def _touched_portfolios(self) -> set[str]:
+        return {p for p in self._portfolios if self._cash[p] != self._portfolios[p].cash_balance
+                or self._reserved[p] != self._portfolios[p].reserved_cash
+                or self._realized[p]}
+
+    def _outbox(self, outcome: Outcome) -> list[tuple[str, str, str, dict[str, Any]]]:
+        rows = []
+        for order, event, trade in outcome.events:
+            if event.type not in PUBLISHED_EVENTS:
+                continue
+            details = {"orderId": order.id, "clientOrderId": order.client_order_id,
+                       "portfolioId": order.portfolio_id, "symbol": order.symbol,
+                       "side": order.side.value, "orderType": order.order_type.value,
+                       "quantity": str(order.quantity), "reason": event.reason or ""}
+            if trade is not None:
+                details |= {"fillQuantity": str(trade.quantity), "price": str(trade.price),
+                            "fee": str(trade.fee)}
+            rows.append(("order", order.id, f"trading.order_{event.type.value}",
+                         {"userId": order.user_id, "eventId": event.id,
+                          "time": self._now.isoformat(), "details": details}))
+        return rows
