@@ -30,6 +30,7 @@ from services.runtime.errors import (
     FieldViolation,
     InvalidArgument,
     NotFound,
+    Unavailable,
 )
 from services.runtime.identity import Identity
 from services.runtime.plans import TenantLimits, check_limit
@@ -66,6 +67,8 @@ log = logging.getLogger("tradesage.trading.engine")
 
 CANCELED_BY_USER = "CANCELED_BY_USER"
 EXPIRY_SWEEP_SECONDS = 1.0
+# How long a command waits for the engine to finish starting before UNAVAILABLE.
+ACTIVATION_WAIT_SECONDS = 5.0
 
 Committed = Callable[[str, Outcome], Awaitable[None]]
 
@@ -114,7 +117,22 @@ class Engine:
         self._loading: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._quote_work: set[tuple[str, str]] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._active = asyncio.Event()
         market.on_quote(self._on_quote)
+
+    def activate(self) -> None:
+        """Start taking commands: this replica holds the engine lock and has its books."""
+        self._active.set()
+
+    async def _tenant(self, tenant: str) -> None:
+        """Load a tenant's books, once; commands wait briefly for a starting engine."""
+        if not self._active.is_set():
+            try:
+                await asyncio.wait_for(self._active.wait(), ACTIVATION_WAIT_SECONDS)
+            except TimeoutError:
+                raise Unavailable("the order engine is on standby; retry shortly",
+                                  reason="ENGINE_UNAVAILABLE") from None
+        await self._load_tenant(tenant)
 
     # Commands
 
@@ -370,7 +388,7 @@ class Engine:
             failed = 0
             for row in tenants:
                 try:
-                    await self._tenant(str(row["id"]))
+                    await self._load_tenant(str(row["id"]))
                 except (asyncpg.PostgresError, OSError) as error:
                     failed += 1
                     log.warning("tenant books not loaded yet", extra={
@@ -383,7 +401,7 @@ class Engine:
         """Return the open orders of a tenant held by the engine."""
         return list(self._orders.get(tenant, {}).values())
 
-    async def _tenant(self, tenant: str) -> None:
+    async def _load_tenant(self, tenant: str) -> None:
         """Load a tenant's open orders into its venues, once."""
         if tenant in self._venues:
             return

@@ -1,8 +1,9 @@
 """Wiring of the trading service: engine, market feed, outbox relay, live updates.
 
 One engine owns every tenant's books, so the service holds a PostgreSQL advisory lock while it
-runs; a second replica blocks on it as a hot standby and takes over (loading the books from
-the database) when the first stops. Environment:
+runs; a second replica waits on it as a hot standby (serving reads, refusing commands with
+UNAVAILABLE so the mesh retries elsewhere) and takes over, loading the books from the database,
+when the first stops. Environment:
   TRADESAGE_TRADING_HEARTBEAT_SECONDS: idle time before a stream sends a heartbeat (default 15).
 """
 
@@ -29,8 +30,6 @@ ENGINE_LOCK = 0x7472616465  # "trade": the advisory lock of the one active engin
 async def build(resources: Resources) -> Mounted:
     """Take the engine lock, then create the engine and the servicer around it."""
     pool = resources.db
-    owner = await pool.acquire()
-    await owner.execute("SELECT pg_advisory_lock($1)", ENGINE_LOCK)
     market = MarketFeed(resources.cache, resources.peers)
     updates, relay = Updates(resources.cache), OutboxRelay(pool, resources.cache)
     limits = TenantLimits(pool)
@@ -45,15 +44,19 @@ async def build(resources: Resources) -> Mounted:
         pool=pool, engine=engine, market=market, limits=limits, updates=updates, relay=relay,
         heartbeat_seconds=float(os.environ.get("TRADESAGE_TRADING_HEARTBEAT_SECONDS", "15")))
 
-    async def release() -> None:
-        await pool.release(owner)
+    async def run_engine() -> None:
+        """Wait for the engine lock (a standby blocks here), then load the books and run."""
+        async with pool.acquire() as owner:
+            await owner.execute("SELECT pg_advisory_lock($1)", ENGINE_LOCK)
+            await engine.load_all()
+            engine.activate()
+            await engine.expire_due()
 
     return Mounted(
         servicers=[(trading_service_pb2_grpc.add_TradingServiceServicer_to_server, servicer)],
         service_names=[
             trading_service_pb2.DESCRIPTOR.services_by_name["TradingService"].full_name],
-        background=[market.run, relay.run, engine.load_all, engine.expire_due],
-        cleanup=[release])
+        background=[market.run, relay.run, run_engine])
 
 
 SPEC = ServiceSpec(

@@ -116,7 +116,7 @@ async def test_order_preview_prices_from_the_market_service(api: httpx.AsyncClie
     preview = reply.json()
     assert preview["estimatedPrice"] == "150.00"
     assert preview["estimatedNotional"] == "1500.00"
-    assert preview["estimatedFee"] == "1.50"  # basic plan: 10 bps, minimum 1.00
+    assert preview["estimatedFee"] == "0.75"  # the tenant's professional plan: 5 bps
     assert preview["currencyCode"] == "USD"
     assert preview["quoteTime"]
 
