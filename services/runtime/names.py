@@ -18,9 +18,9 @@ def resource_id(name: str, collection: str, field: str = "name") -> str:
 
 
 def uuid_resource_id(name: str, collection: str,
-                     not_found: Callable[[str], Exception]) -> str:
+                     not_found: Callable[[str], Exception], field: str = "name") -> str:
     """Return the canonical UUID in `collection/{id}`; an id that is no UUID cannot exist."""
-    resource = resource_id(name, collection)
+    resource = resource_id(name, collection, field)
     canonical = uuid_or_none(resource)
     if canonical is None:
         raise not_found(resource)

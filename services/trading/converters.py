@@ -35,6 +35,8 @@ _STATUSES = {OrderStatus.NEW: pb.ORDER_STATUS_NEW, OrderStatus.ACCEPTED: pb.ORDE
              OrderStatus.CANCELED: pb.ORDER_STATUS_CANCELED,
              OrderStatus.REJECTED: pb.ORDER_STATUS_REJECTED,
              OrderStatus.EXPIRED: pb.ORDER_STATUS_EXPIRED}
+_ORDER_TYPES_OUT = {v: k for k, v in _ORDER_TYPES.items()}
+_TIFS_OUT = {v: k for k, v in _TIFS.items()}
 _EVENTS = {EventType(name.removeprefix("ORDER_EVENT_TYPE_").lower()): value
            for name, value in pb.OrderEventType.items() if value}
 _LEDGER_TYPES = {"deposit": pb.LEDGER_ENTRY_TYPE_DEPOSIT,
@@ -93,8 +95,8 @@ def order_to_proto(order: Order) -> pb.Order:
         venue_order_id=order.venue_order_id or "", portfolio=f"portfolios/{order.portfolio_id}",
         symbol=order.symbol, side=pb.ORDER_SIDE_BUY if order.side is Side.BUY
         else pb.ORDER_SIDE_SELL,
-        order_type={v: k for k, v in _ORDER_TYPES.items()}[order.order_type],
-        time_in_force={v: k for k, v in _TIFS.items()}[order.time_in_force],
+        order_type=_ORDER_TYPES_OUT[order.order_type],
+        time_in_force=_TIFS_OUT[order.time_in_force],
         quantity=decimal_text(order.quantity), limit_price=decimal_text(order.limit_price),
         stop_price=decimal_text(order.stop_price), status=_STATUSES[order.status],
         filled_quantity=decimal_text(order.filled_quantity),

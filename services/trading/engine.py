@@ -33,7 +33,7 @@ from services.runtime.errors import (
     Unavailable,
 )
 from services.runtime.identity import Identity
-from services.runtime.plans import TenantLimits, check_limit
+from services.runtime.plans import Limits, TenantLimits, check_limit
 from services.runtime.tenancy import tenant_transaction
 from services.trading.domain.instruments import Instrument
 from services.trading.domain.orders import (
@@ -397,9 +397,9 @@ class Engine:
                 return
             await asyncio.sleep(2.0)
 
-    def open_orders(self, tenant: str) -> list[Order]:
-        """Return the open orders of a tenant held by the engine."""
-        return list(self._orders.get(tenant, {}).values())
+    def open_order(self, tenant: str, order_id: str) -> Order | None:
+        """Return an open order of a tenant as the engine holds it (None if closed or unknown)."""
+        return self._orders.get(tenant, {}).get(order_id)
 
     async def _load_tenant(self, tenant: str) -> None:
         """Load a tenant's open orders into its venues, once."""
@@ -419,8 +419,7 @@ class Engine:
     async def _reload_symbol(self, tenant: str, symbol: str) -> None:
         """Rebuild one venue from the database after a failed command (lock held)."""
         async with tenant_transaction(self._pool, tenant) as connection:
-            orders = [o for o in await TenantTrading(connection).open_orders()
-                      if o.symbol == symbol]
+            orders = await TenantTrading(connection).open_orders(symbol)
         venue = PaperVenue(symbol)
         for order in orders:
             venue.restore(order)
@@ -467,13 +466,11 @@ class Engine:
         order.record(EventType.SUBMITTED)
         return order
 
-    async def _check_plan(self, db: TenantTrading, tenant: str, limits: object) -> None:
-        check_limit(limits, "max_open_orders", len(self._orders[tenant]))  # type: ignore[arg-type]
-        daily = getattr(limits, "max_orders_per_day", 0)
-        if daily:
+    async def _check_plan(self, db: TenantTrading, tenant: str, limits: Limits) -> None:
+        check_limit(limits, "max_open_orders", len(self._orders[tenant]))
+        if limits.max_orders_per_day:  # counted only where the plan has a daily limit
             start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-            check_limit(limits, "max_orders_per_day",  # type: ignore[arg-type]
-                        await db.count_orders_since(start))
+            check_limit(limits, "max_orders_per_day", await db.count_orders_since(start))
 
     async def _pre_trade(self, db: TenantTrading, venue: PaperVenue, order: Order,
                          portfolio: PortfolioRecord, settlement: Settlement,

@@ -32,15 +32,24 @@ async def once(db: TenantTrading, method: str, request: Message, response_type: 
     request_id: str = getattr(request, "request_id", "")
     if not request_id:
         return await work()
-    digest = request_hash(request)
-    stored = await db.remembered(method, request_id)
-    if stored is not None:
-        if bytes(stored["request_hash"]) != digest:
-            raise InvalidArgument(
-                "request_id was already used for a different request",
-                [FieldViolation("request_id", "use a new id for a different request")],
-                reason="REQUEST_ID_REUSED", metadata={"requestId": request_id})
-        return response_type.FromString(stored["response"])
+    earlier = await answered(db, method, request, response_type)
+    if earlier is not None:
+        return earlier
     response = await work()
-    await db.remember(method, request_id, digest, response.SerializeToString())
+    await db.remember(method, request_id, request_hash(request), response.SerializeToString())
     return response
+
+
+async def answered(db: TenantTrading, method: str, request: Message,
+                   response_type: type[Response]) -> Response | None:
+    """Return the stored answer to this request id, None if there is none (or no id)."""
+    request_id: str = getattr(request, "request_id", "")
+    stored = await db.remembered(method, request_id) if request_id else None
+    if stored is None:
+        return None
+    if bytes(stored["request_hash"]) != request_hash(request):
+        raise InvalidArgument(
+            "request_id was already used for a different request",
+            [FieldViolation("request_id", "use a new id for a different request")],
+            reason="REQUEST_ID_REUSED", metadata={"requestId": request_id})
+    return response_type.FromString(stored["response"])

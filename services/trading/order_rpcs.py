@@ -16,7 +16,7 @@ from tradesage.type.v1 import stream_pb2
 
 from services.runtime.errors import DomainError, FieldViolation, InvalidArgument
 from services.runtime.identity import require_identity
-from services.runtime.names import uuid_or_none
+from services.runtime.names import uuid_resource_id
 from services.runtime.pagination import decode_token, encode_token, page_size
 from services.runtime.tenancy import tenant_transaction
 from services.runtime.timestamps import to_timestamp
@@ -34,23 +34,19 @@ from services.trading.domain.orders import OPEN_STATUSES
 from services.trading.domain.risk import reference_price
 from services.trading.domain.tickets import validate_ticket
 from services.trading.engine import Engine, order_not_found
-from services.trading.idempotency import once
+from services.trading.idempotency import answered, once
 from services.trading.market_feed import MarketFeed
 from services.trading.portfolio_rpcs import parse_portfolio, time_or_none
 from services.trading.store import TenantTrading
 from services.trading.updates import Updates, orders_channel
 
+# Fills of one order looked up at once for its event list.
+MAX_FILLS_PER_ORDER = 10_000
+
 
 def parse_order(name: str, field: str = "name") -> str:
     """Return the order id of "orders/{id}" (NOT_FOUND for ids that cannot exist)."""
-    prefix, _, rest = name.partition("/")
-    if prefix != "orders" or not rest or "/" in rest:
-        raise InvalidArgument(f"{field} must look like orders/{{id}}",
-                              [FieldViolation(field, "must look like orders/{id}")])
-    canonical = uuid_or_none(rest)
-    if canonical is None:
-        raise order_not_found(rest)
-    return canonical
+    return uuid_resource_id(name, "orders", order_not_found, field)
 
 
 def _optional_price(field: str, value: str, violations: list[FieldViolation]) -> Decimal | None:
@@ -111,8 +107,7 @@ class OrderRpcs:
                        context: grpc.aio.ServicerContext) -> api.GetOrderResponse:
         caller = require_identity()
         order_id = parse_order(request.name)
-        live = next((o for o in self._engine.open_orders(caller.tenant_id) if o.id == order_id),
-                    None)
+        live = self._engine.open_order(caller.tenant_id, order_id)
         if live is None:
             async with tenant_transaction(self._order_pool, caller.tenant_id) as connection:
                 live = await TenantTrading(connection).order(order_id)
@@ -217,8 +212,9 @@ class OrderRpcs:
                 raise order_not_found(order_id)
             rows = await db.list_events(order_id, size + 1,
                                         int(cursor["seq"]) if cursor else None)
-            trades = {str(r["trade_id"]): await db.trade(str(r["trade_id"]))
-                      for r in rows[:size] if r["trade_id"]}
+            fills = await db.trades(caller.user_id, MAX_FILLS_PER_ORDER, None,
+                                    {"order": order_id})
+            trades = {t.id: t for t in fills}
         reply = api.ListOrderEventsResponse(order_events=[
             event_to_proto(str(r["id"]), r["event_type"], r["reason"], r["order_snapshot"],
                            r["event_time"], r["record_time"],
@@ -277,15 +273,8 @@ class OrderRpcs:
         if not getattr(request, "request_id", ""):
             return None
         async with tenant_transaction(self._order_pool, tenant) as connection:
-            db = TenantTrading(connection)
-            stored = await db.remembered(method, request.request_id)  # type: ignore[attr-defined]
-            if stored is None:
-                return None
-
-            async def never() -> object:
-                raise AssertionError("answered requests are not run again")
-
-            return await once(db, method, request, response_type, never)  # type: ignore[arg-type]
+            return await answered(TenantTrading(connection), method, request,  # type: ignore[arg-type]
+                                  response_type)
 
     async def _remember(self, tenant: str, method: str, request: object, reply: object) -> None:
         if not getattr(request, "request_id", ""):

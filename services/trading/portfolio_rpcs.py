@@ -16,7 +16,7 @@ from tradesage.type.v1 import stream_pb2
 
 from services.runtime.errors import FailedPrecondition, FieldViolation, InvalidArgument
 from services.runtime.identity import Identity, require_identity
-from services.runtime.names import uuid_or_none
+from services.runtime.names import uuid_resource_id
 from services.runtime.pagination import decode_token, encode_token, page_size
 from services.runtime.plans import TenantLimits, check_limit
 from services.runtime.tenancy import tenant_transaction
@@ -27,6 +27,7 @@ from services.trading.domain.money import parse_positive
 from services.trading.domain.positions import Position
 from services.trading.engine import owned_active, portfolio_not_found
 from services.trading.idempotency import once
+from services.trading.outbox import OutboxRelay
 from services.trading.store import PortfolioRecord, TenantTrading
 from services.trading.updates import Updates, portfolio_channel
 from services.trading.valuation import Valuer
@@ -38,14 +39,7 @@ REVALUE_SECONDS = 1.0
 
 def parse_portfolio(name: str, field: str = "name") -> str:
     """Return the portfolio id of "portfolios/{id}" (NOT_FOUND for ids that cannot exist)."""
-    prefix, _, rest = name.partition("/")
-    if prefix != "portfolios" or not rest or "/" in rest:
-        raise InvalidArgument(f"{field} must look like portfolios/{{id}}",
-                              [FieldViolation(field, "must look like portfolios/{id}")])
-    canonical = uuid_or_none(rest)
-    if canonical is None:
-        raise portfolio_not_found(rest)
-    return canonical
+    return uuid_resource_id(name, "portfolios", portfolio_not_found, field)
 
 
 def time_or_none(message: object, field: str) -> datetime | None:
@@ -59,8 +53,8 @@ class PortfolioRpcs:
     """Mixed into TradingServicer: portfolios, cash, positions, analytics, portfolio stream."""
 
     def __init__(self, *, pool: asyncpg.Pool, limits: TenantLimits, valuer: Valuer,
-                 updates: Updates, heartbeat_seconds: float) -> None:
-        self._pool, self._limits, self._valuer = pool, limits, valuer
+                 updates: Updates, relay: OutboxRelay, heartbeat_seconds: float) -> None:
+        self._pool, self._limits, self._valuer, self._relay = pool, limits, valuer, relay
         self._updates, self._heartbeat_seconds = updates, heartbeat_seconds
 
     async def CreatePortfolio(self, request: api.CreatePortfolioRequest,
@@ -240,10 +234,7 @@ class PortfolioRpcs:
                                     update_time=to_timestamp(datetime.now(UTC)))
         await self._updates.publish([(portfolio_channel(caller.tenant_id, portfolio_id),
                                       notice.SerializeToString())])
-        self._cash_moved(caller.tenant_id)
-
-    def _cash_moved(self, tenant_id: str) -> None:
-        """Hook: the servicer wakes the outbox relay."""
+        self._relay.wake(caller.tenant_id)
 
     async def ListLedgerEntries(self, request: api.ListLedgerEntriesRequest,
                                 context: grpc.aio.ServicerContext

@@ -22,10 +22,6 @@ class TradingServicer(PortfolioRpcs, OrderRpcs, api_grpc.TradingServiceServicer)
                  limits: TenantLimits, updates: Updates, relay: OutboxRelay,
                  heartbeat_seconds: float) -> None:
         PortfolioRpcs.__init__(self, pool=pool, limits=limits, valuer=Valuer(market),
-                               updates=updates, heartbeat_seconds=heartbeat_seconds)
+                               updates=updates, relay=relay, heartbeat_seconds=heartbeat_seconds)
         OrderRpcs.__init__(self, pool=pool, engine=engine, market=market, updates=updates,
                            heartbeat_seconds=heartbeat_seconds)
-        self._relay = relay
-
-    def _cash_moved(self, tenant_id: str) -> None:
-        self._relay.wake(tenant_id)

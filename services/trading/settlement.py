@@ -123,7 +123,7 @@ class Settlement:
     async def write(self) -> Outcome:
         """Write every change of the command; return what changed."""
         outcome = Outcome()
-        await self._write_orders(outcome)
+        await self._write_orders()
         for trades in self._trades.values():
             for trade in trades:
                 await self._db.insert_trade(trade, self._venue_ids[trade.id])
@@ -141,7 +141,7 @@ class Settlement:
         await self._db.add_outbox(self._outbox(outcome))
         return outcome
 
-    async def _write_orders(self, outcome: Outcome) -> None:
+    async def _write_orders(self) -> None:
         for order in self._orders.values():
             order.update_time = self._now
             if order is self._new:

@@ -132,6 +132,11 @@ _LEDGER_COLUMNS = (
     "id, portfolio_id, entry_type, amount, balance_after, currency_code, description,"
     " order_id, trade_id, create_time")
 _OPEN = list(s.value for s in OPEN_STATUSES)
+# A fill with its order's client id (the trades table does not repeat it).
+_TRADE_SELECT = (
+    "SELECT t.id, t.order_id, o.client_order_id, t.portfolio_id, t.symbol, t.side, t.quantity,"
+    " t.price, t.notional, t.fee, t.realized_pnl, t.currency_code, t.trade_time, t.record_time"
+    " FROM trades t JOIN orders o ON o.id = t.order_id")
 
 
 def _portfolio(row: Mapping[str, Any]) -> PortfolioRecord:
@@ -279,11 +284,12 @@ class TenantTrading:
             f"SELECT {ORDER_COLUMNS} FROM orders WHERE portfolio_id = $1"
             " AND client_order_id = $2", uuid.UUID(portfolio_id), client_order_id)
 
-    async def open_orders(self) -> list[Order]:
-        """Return every open order of the tenant, in time priority."""
+    async def open_orders(self, symbol: str | None = None) -> list[Order]:
+        """Return the tenant's open orders (of one symbol if given), in time priority."""
         rows = await self.connection.fetch(
             f"SELECT {ORDER_COLUMNS} FROM orders WHERE status = ANY($1)"
-            " ORDER BY coalesce(priority_time, create_time), id", _OPEN)
+            " AND ($2::text IS NULL OR symbol = $2)"
+            " ORDER BY coalesce(priority_time, create_time), id", _OPEN, symbol)
         return [order_from_row(r) for r in rows]
 
     async def count_orders_since(self, since: datetime) -> int:
@@ -381,9 +387,7 @@ class TenantTrading:
         """Return a user's fills, filtered, after a (trade_time, id) cursor."""
         direction, compare = ("DESC", "<") if newest_first else ("ASC", ">")
         rows = await self.connection.fetch(
-            "SELECT t.id, t.order_id, o.client_order_id, t.portfolio_id, t.symbol, t.side,"
-            " t.quantity, t.price, t.notional, t.fee, t.realized_pnl, t.currency_code,"
-            " t.trade_time, t.record_time FROM trades t JOIN orders o ON o.id = t.order_id"
+            _TRADE_SELECT +
             " WHERE o.user_id = $1"
             f" AND ($2::timestamptz IS NULL OR (t.trade_time, t.id) {compare} ($2, $3::uuid))"
             " AND ($4::uuid IS NULL OR t.portfolio_id = $4)"
@@ -399,15 +403,6 @@ class TenantTrading:
             uuid.UUID(filters["order"]) if filters.get("order") else None,
             filters.get("start"), filters.get("end"), limit)
         return [_trade(r) for r in rows]
-
-    async def trade(self, trade_id: str) -> TradeRecord | None:
-        """Return one fill."""
-        rows = await self.connection.fetch(
-            "SELECT t.id, t.order_id, o.client_order_id, t.portfolio_id, t.symbol, t.side,"
-            " t.quantity, t.price, t.notional, t.fee, t.realized_pnl, t.currency_code,"
-            " t.trade_time, t.record_time FROM trades t JOIN orders o ON o.id = t.order_id"
-            " WHERE t.id = $1", uuid.UUID(trade_id))
-        return _trade(rows[0]) if rows else None
 
     async def positions(self, portfolio_id: str, symbols: Sequence[str] | None = None, *,
                         lock: bool = False) -> dict[str, Position]:
@@ -460,10 +455,8 @@ async def portfolio_history(db: TenantTrading, portfolio_id: str, end: datetime
                             ) -> tuple[list[TradeRecord], list[tuple[datetime, Decimal]]]:
     """Return a portfolio's fills and cash balances (after each entry) before `end`, in order."""
     trades = await db.connection.fetch(
-        "SELECT t.id, t.order_id, o.client_order_id, t.portfolio_id, t.symbol, t.side,"
-        " t.quantity, t.price, t.notional, t.fee, t.realized_pnl, t.currency_code, t.trade_time,"
-        " t.record_time FROM trades t JOIN orders o ON o.id = t.order_id"
-        " WHERE t.portfolio_id = $1 AND t.trade_time < $2 ORDER BY t.trade_time, t.id",
+        _TRADE_SELECT + " WHERE t.portfolio_id = $1 AND t.trade_time < $2"
+        " ORDER BY t.trade_time, t.id",
         uuid.UUID(portfolio_id), end)
     balances = await db.connection.fetch(
         "SELECT create_time, balance_after FROM cash_ledger_entries WHERE portfolio_id = $1"
