@@ -4,7 +4,8 @@ Edge phase: a whole embedded mesh (simulated market feed on), eight enterprise t
 funded trader each, and an open-loop load generator that starts orders at fixed rates (it does
 not wait for replies before sending the next, so slow replies show as latency, not as a lower
 rate). Four in five orders are limit buys that rest in the book, one in five is an IOC market
-buy that fills against the feed. Every acknowledged order is counted back in PostgreSQL.
+buy that fills against the feed. Every acknowledged order is counted back in PostgreSQL, and
+each rate reports the CPU each component used (% of one core) and in total per order.
 
     PYTHONPATH=. python bench/bench_trading.py [--seconds 5] [--rates 250,500,1000]
 
@@ -23,45 +24,53 @@ import time
 import uuid
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import asyncpg
 import httpx
 
+from bench.process_cpu import cpu_percent, cpu_seconds
 from bench.trading_engine import measure_engine
 from mesh.supervisor import Mesh
 from services.runtime.tenancy import tenant_schema
 from tests.support.accounts import create_tenant, signed_in_user
 
-TENANTS = 8
+TENANTS = int(__import__("os").environ.get("BENCH_TENANTS", "8"))
 
 
-async def traders(mesh: Mesh) -> list[tuple[httpx.AsyncClient, str, str]]:
-    """Return (client, portfolio name, tenant id) for one funded trader per tenant."""
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+Account = tuple[aiohttp.ClientSession, str, str]
+
+
+async def traders(mesh: Mesh) -> list[Account]:
+    """Return (session, portfolio name, tenant id) for one funded trader per tenant."""
     result = []
     async with httpx.AsyncClient(base_url=mesh.edge_url, timeout=30.0) as edge:
         for _ in range(TENANTS):
             tenant = await create_tenant(edge, plan="TENANT_PLAN_ENTERPRISE")
             user = await signed_in_user(edge, mesh.database_url, tenant)
-            client = httpx.AsyncClient(base_url=mesh.edge_url, timeout=30.0,
-                                       headers=user.headers, limits=limits)
-            reply = await client.post("/api/v1/portfolios", json={"displayName": "Bench"})
+            reply = await edge.post("/api/v1/portfolios", json={"displayName": "Bench"},
+                                    headers=user.headers)
             name = reply.json()["portfolio"]["name"]
-            await client.post(f"/api/v1/{name}:deposit", json={
+            await edge.post(f"/api/v1/{name}:deposit", headers=user.headers, json={
                 "amount": {"currencyCode": "USD", "amount": "50000000.00"},
                 "requestId": str(uuid.uuid4())})
-            result.append((client, name, tenant))
+            # aiohttp rather than httpx here: it costs the shared cores a fraction per request.
+            session = aiohttp.ClientSession(
+                mesh.edge_url, headers=user.headers, timeout=aiohttp.ClientTimeout(total=30),
+                connector=aiohttp.TCPConnector(limit=64))
+            result.append((session, name, tenant))
     return result
 
 
-async def reference(client: httpx.AsyncClient, symbol: str) -> Decimal:
+async def reference(session: aiohttp.ClientSession, symbol: str) -> Decimal:
     """Return the current ask of `symbol` from the edge."""
-    reply = await client.get(f"/api/v1/market/quotes/{symbol}")
-    return Decimal(reply.json()["quote"]["ask"])
+    async with session.get(f"/api/v1/market/quotes/{symbol}") as reply:
+        return Decimal((await reply.json())["quote"]["ask"])
 
 
-async def run_rate(accounts: list[tuple[httpx.AsyncClient, str, str]], rate: int,
-                   seconds: float, price: Decimal) -> dict[str, float]:
+async def run_rate(accounts: list[Account], rate: int,
+                   seconds: float, price: Decimal) -> dict[str, Any]:
     """Send orders at `rate` per second for `seconds`; return throughput and latency."""
     latencies: list[float] = []
     failures = 0
@@ -79,9 +88,10 @@ async def run_rate(accounts: list[tuple[httpx.AsyncClient, str, str]], rate: int
             body |= {"orderType": "ORDER_TYPE_MARKET", "timeInForce": "TIME_IN_FORCE_IOC"}
         started = time.perf_counter()
         try:
-            reply = await client.post("/api/v1/orders", json=body)
-            ok = reply.status_code == 200
-        except httpx.HTTPError:
+            async with client.post("/api/v1/orders", json=body) as reply:
+                await reply.read()
+                ok = reply.status == 200
+        except (aiohttp.ClientError, TimeoutError):
             ok = False
         if ok:
             latencies.append(time.perf_counter() - started)
@@ -118,7 +128,7 @@ async def stored_orders(mesh: Mesh, tenants: list[str]) -> int:
         await connection.close()
 
 
-async def edge_phase(rates: list[int], seconds: float) -> list[dict[str, float]]:
+async def edge_phase(rates: list[int], seconds: float) -> list[dict[str, Any]]:
     """Start a mesh and measure orders through the edge at each rate."""
     with tempfile.TemporaryDirectory(prefix="tradesage-bench-") as directory:
         mesh = Mesh(data_dir=Path(directory), edge_port=0)
@@ -129,13 +139,19 @@ async def edge_phase(rates: list[int], seconds: float) -> list[dict[str, float]]
             await run_rate(accounts, 50, 1.0, price)  # warm up connections and caches
             results = []
             for rate in rates:
-                results.append(await run_rate(accounts, rate, seconds, price))
-                print(json.dumps(results[-1]), flush=True)
+                before, started = cpu_seconds(mesh.pids()), time.perf_counter()
+                result = await run_rate(accounts, rate, seconds, price)
+                after, elapsed = cpu_seconds(mesh.pids()), time.perf_counter() - started
+                spent = sum(after.values()) - sum(before.values())
+                result["cpu_ms_per_order"] = round(spent / max(result["accepted"], 1) * 1000, 2)
+                result["cpu_percent"] = cpu_percent(before, after, elapsed)
+                results.append(result)
+                print(json.dumps(result), flush=True)
             accepted = sum(r["accepted"] for r in results) + 0
             stored = await stored_orders(mesh, [t for _, _, t in accounts])
             print(f"acknowledged {accepted} (+ warm-up) and stored {stored} orders", flush=True)
-            for client, _, _ in accounts:
-                await client.aclose()
+            for session, _, _ in accounts:
+                await session.close()
             return results
         finally:
             await mesh.stop()

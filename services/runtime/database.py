@@ -23,12 +23,35 @@ CREATE TABLE IF NOT EXISTS platform.schema_migrations (
 """
 
 
+# Connections whose last use left no session state behind (see `mark_clean`), by identity of
+# their settings object, which a pooled connection and its proxy share.
+_clean: set[int] = set()
+
+
+def mark_clean(connection: asyncpg.Connection) -> None:
+    """Note that `connection` changed nothing beyond its finished transaction.
+
+    Its release then skips the reset query (advisory unlocks, UNLISTEN, RESET ALL), a round
+    trip per transaction on the hot paths. Any connection not marked gets the full reset.
+    """
+    _clean.add(id(connection.get_settings()))
+
+
+async def _reset_unless_clean(connection: asyncpg.Connection) -> None:
+    key = id(connection.get_settings())
+    if key in _clean:
+        _clean.discard(key)
+        return
+    await connection.execute(connection.get_reset_query())
+
+
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10,
                       attempts: int = 30) -> asyncpg.Pool:
     """Open a pool, retrying while the server is still starting."""
     for attempt in range(1, attempts + 1):
         try:
-            return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
+            return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size,
+                                             reset=_reset_unless_clean)
         except (OSError, asyncpg.CannotConnectNowError) as error:
             if attempt == attempts:
                 raise

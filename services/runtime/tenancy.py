@@ -7,12 +7,15 @@ that row-level security policies compare against, so a query bug cannot reach an
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
+
+from services.runtime.database import mark_clean
 
 TENANT_SETTING = "app.tenant_id"
 
@@ -31,15 +34,27 @@ def tenant_role(tenant_id: str) -> str:
 @asynccontextmanager
 async def tenant_transaction(pool: asyncpg.Pool,
                              tenant_id: str) -> AsyncIterator[asyncpg.Connection]:
-    """Yield a connection in a transaction confined to the tenant's role, schema and rows."""
+    """Yield a connection in a transaction confined to the tenant's role, schema and rows.
+
+    The body must not open nested `connection.transaction()` blocks (asyncpg refuses them in a
+    transaction it did not start).
+    """
     schema, role = tenant_schema(tenant_id), tenant_role(tenant_id)
-    async with pool.acquire() as connection, connection.transaction():
-        # SET LOCAL ends with the transaction, so the pooled connection comes back clean. One
-        # simple-protocol round trip for all four: the names derive from a hash and the id is
-        # a parsed UUID, so nothing here is caller text. application_name lets the tenant's
-        # health report count its connections in pg_stat_activity.
+    async with pool.acquire() as connection:
+        # BEGIN and the four settings in one simple-protocol round trip: the names derive from
+        # a hash and the id is a parsed UUID, so nothing here is caller text. SET LOCAL ends
+        # with the transaction, so the connection goes back to the pool clean and its reset
+        # query can be skipped. application_name lets the tenant's health report count its
+        # connections in pg_stat_activity.
         await connection.execute(
-            f"SET LOCAL ROLE {role}; SET LOCAL search_path TO {schema};"
+            f"BEGIN; SET LOCAL ROLE {role}; SET LOCAL search_path TO {schema};"
             f" SET LOCAL application_name TO '{schema}';"
             f" SELECT set_config('{TENANT_SETTING}', '{uuid.UUID(tenant_id)}', true)")
-        yield connection
+        try:
+            yield connection
+        except BaseException:
+            with contextlib.suppress(Exception):  # else the pool's release rolls back or drops it
+                await connection.execute("ROLLBACK")
+            raise
+        await connection.execute("COMMIT")
+        mark_clean(connection)

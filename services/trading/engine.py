@@ -154,24 +154,25 @@ class Engine:
             async with self._command(tenant, venue) as run:
                 async with tenant_transaction(self._pool, tenant) as connection:
                     db = TenantTrading(connection)
-                    existing = await db.order_row_by_client_id(portfolio_id,
-                                                               ticket.client_order_id)
-                    if existing is not None:
-                        return _replay(existing, caller, ticket)
-                    portfolios = await db.lock_portfolios(list(venue.portfolios_touched(order)))
-                    portfolio = owned_active(portfolios.get(portfolio_id), caller, portfolio_id)
+                    settlement = await Settlement.lock(
+                        db, list(venue.portfolios_touched(order)), fees, ticket.symbol,
+                        order.create_time or datetime.now(UTC),
+                        client_order=(portfolio_id, ticket.client_order_id))
+                    if settlement.prior_order_id is not None:
+                        return _replay(await db.order_row(settlement.prior_order_id), caller,
+                                       ticket)
+                    portfolio = owned_active(settlement.portfolios.get(portfolio_id), caller,
+                                             portfolio_id)
                     _check_currency(instrument, portfolio)
                     order.currency_code = portfolio.base_currency_code
                     await self._check_plan(db, tenant, limits)
-                    settlement = Settlement(db, portfolios, fees, ticket.symbol, order.create_time
-                                            or datetime.now(UTC))
                     settlement.new_order(order)
-                    rejection = await self._pre_trade(db, venue, order, portfolio, settlement,
-                                                      policy, fees, instrument)
+                    rejection = self._pre_trade(venue, order, portfolio, settlement, policy,
+                                                fees, instrument)
                     if rejection is None:
                         run.mutated = True
                         self._track(tenant, order)
-                        await self._settle(settlement, venue.submit(order))
+                        _settle(settlement, venue.submit(order))
                     outcome = await settlement.write()
                 self._forget_closed(tenant, [order])
             await self._committed(tenant, outcome)
@@ -197,7 +198,9 @@ class Engine:
                 assert quote is not None
                 order.protection_price = protection_price(order, quote, policy,
                                                           instrument.tick_size)
-                exposure = await self._exposure(db, venue, portfolio, ticket.symbol)
+                position = (await db.positions(portfolio.id, [ticket.symbol])).get(ticket.symbol)
+                exposure = _exposure(venue, portfolio, position.quantity if position else ZERO,
+                                     portfolio.reserved_cash)
                 required = check_order(order, reference, policy, exposure, fees)
             except DomainError as error:
                 return ZERO, error.reason, None
@@ -219,8 +222,8 @@ class Engine:
             async with self._command(tenant, venue) as run:
                 async with tenant_transaction(self._pool, tenant) as connection:
                     db = TenantTrading(connection)
-                    portfolios = await db.lock_portfolios([live.portfolio_id])
-                    settlement = Settlement(db, portfolios, fees, live.symbol, datetime.now(UTC))
+                    settlement = await Settlement.lock(db, [live.portfolio_id], fees,
+                                                       live.symbol, datetime.now(UTC))
                     run.mutated = True
                     venue.cancel(live, CANCELED_BY_USER)
                     settlement.touch(live)
@@ -274,12 +277,11 @@ class Engine:
                 async with tenant_transaction(self._pool, tenant) as connection:
                     db = TenantTrading(connection)
                     trial = _with_terms(live, *terms)
-                    portfolios = await db.lock_portfolios(list(venue.portfolios_touched(trial)))
-                    portfolio = portfolios[live.portfolio_id]
-                    settlement = Settlement(db, portfolios, fees, live.symbol, datetime.now(UTC))
+                    settlement = await Settlement.lock(
+                        db, list(venue.portfolios_touched(trial)), fees, live.symbol,
+                        datetime.now(UTC))
                     try:
-                        held = await self._replacement_hold(db, venue, live, trial, portfolio,
-                                                            settlement, policy, fees)
+                        held = _replacement_hold(venue, live, trial, settlement, policy, fees)
                     except DomainError as error:
                         live.record(EventType.REPLACE_REJECTED, error.reason)
                         settlement.touch(live)
@@ -291,7 +293,7 @@ class Engine:
                         settlement.hold(live, held)
                         fills = venue.replace(live, *terms)
                         live.record(EventType.REPLACED)
-                        await self._settle(settlement, fills)
+                        _settle(settlement, fills)
                         outcome = await settlement.write()
                 self._forget_closed(tenant, [live])
             await self._committed(tenant, outcome)
@@ -330,20 +332,37 @@ class Engine:
                 async with self._command(tenant, venue) as run:
                     async with tenant_transaction(self._pool, tenant) as connection:
                         db = TenantTrading(connection)
-                        portfolios = await db.lock_portfolios(
-                            list(venue.portfolios_touched_by_quote(quote)))
-                        settlement = Settlement(db, portfolios, fees, symbol, datetime.now(UTC))
+                        settlement = await Settlement.lock(
+                            db, list(venue.portfolios_touched_by_quote(quote)), fees, symbol,
+                            datetime.now(UTC))
                         run.mutated = True
                         fills = venue.on_quote(quote)
                         for order in venue.triggered:
                             settlement.touch(order)
                         venue.triggered.clear()
-                        await self._settle(settlement, fills)
+                        _settle(settlement, fills)
                         outcome = await settlement.write()
                     self._forget_closed(tenant, [f.order for f in fills])
                 await self._committed(tenant, outcome)
         except Exception:
             log.exception("quote-driven execution failed", extra={"symbol": symbol})
+
+    async def catch_up(self) -> None:
+        """Act once on the current quotes of every loaded book.
+
+        Quotes published while this engine was down or loading reached no venue, so resting
+        orders the market has already reached would otherwise wait for the next tick.
+        """
+        symbols = sorted({symbol for venues in self._venues.values() for symbol in venues})
+        for symbol in symbols:
+            try:
+                quote = await self._market.quote(symbol)
+            except DomainError as error:
+                log.warning("no quote to catch up on", extra={"symbol": symbol,
+                                                              "error": str(error)})
+                continue
+            if quote is not None:
+                self._on_quote(quote)
 
     async def expire_due(self) -> None:
         """Expire open orders whose time in force has ended, forever (a background job)."""
@@ -368,8 +387,8 @@ class Engine:
             async with self._command(tenant, venue) as run:
                 async with tenant_transaction(self._pool, tenant) as connection:
                     db = TenantTrading(connection)
-                    portfolios = await db.lock_portfolios([order.portfolio_id])
-                    settlement = Settlement(db, portfolios, fees, order.symbol, datetime.now(UTC))
+                    settlement = await Settlement.lock(db, [order.portfolio_id], fees,
+                                                       order.symbol, datetime.now(UTC))
                     run.mutated = True
                     venue.expire(order)
                     settlement.touch(order)
@@ -472,10 +491,9 @@ class Engine:
             start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
             check_limit(limits, "max_orders_per_day", await db.count_orders_since(start))
 
-    async def _pre_trade(self, db: TenantTrading, venue: PaperVenue, order: Order,
-                         portfolio: PortfolioRecord, settlement: Settlement,
-                         policy: RiskPolicy, fees: FeeSchedule,
-                         instrument: Instrument) -> DomainError | None:
+    def _pre_trade(self, venue: PaperVenue, order: Order, portfolio: PortfolioRecord,
+                   settlement: Settlement, policy: RiskPolicy, fees: FeeSchedule,
+                   instrument: Instrument) -> DomainError | None:
         """Run the risk checks; a refused order is rejected (and stored) rather than raised."""
         try:
             if instrument.halted:
@@ -486,60 +504,14 @@ class Engine:
             assert venue.quote is not None
             order.protection_price = protection_price(order, venue.quote, policy,
                                                       instrument.tick_size)
-            exposure = await self._exposure(db, venue, portfolio, order.symbol,
-                                            settlement.reserved(portfolio.id))
+            exposure = _exposure(venue, portfolio, settlement.held_quantity(portfolio.id),
+                                 settlement.reserved(portfolio.id))
             settlement.hold(order, check_order(order, reference, policy, exposure, fees))
         except DomainError as error:
             order.reject(error.reason)
             order.reject_details = dict(error.metadata)
             return error
         return None
-
-    async def _exposure(self, db: TenantTrading, venue: PaperVenue, portfolio: PortfolioRecord,
-                        symbol: str, reserved: Decimal | None = None) -> Exposure:
-        position = (await db.positions(portfolio.id, [symbol])).get(symbol)
-        working = [o for o in venue.open_orders() if o.portfolio_id == portfolio.id]
-        held = portfolio.reserved_cash if reserved is None else reserved
-        return Exposure(
-            available_cash=portfolio.cash_balance - held,
-            position=position.quantity if position else ZERO,
-            open_buys=sum((o.remaining for o in working if o.side is Side.BUY), ZERO),
-            open_sells=sum((o.remaining for o in working if o.side is Side.SELL), ZERO))
-
-    async def _replacement_hold(self, db: TenantTrading, venue: PaperVenue, live: Order,
-                                trial: Order, portfolio: PortfolioRecord,
-                                settlement: Settlement, policy: RiskPolicy,
-                                fees: FeeSchedule) -> Decimal:
-        """Check the new terms as a fresh order would be; return the cash they hold back."""
-        quote = venue.quote
-        reference = reference_price(quote, live.symbol)
-        check_collar(trial, reference, policy)
-        exposure = await self._exposure(db, venue, portfolio, live.symbol)
-        others = Exposure(
-            available_cash=exposure.available_cash + live.reserved_cash,
-            position=exposure.position,
-            open_buys=exposure.open_buys - (live.remaining if live.side is Side.BUY else ZERO),
-            open_sells=exposure.open_sells - (live.remaining if live.side is Side.SELL else ZERO))
-        required = reservation(trial, fees, short_quantity(trial, others))
-        if required > others.available_cash:
-            raise FailedPrecondition(
-                f"the new terms need {required} of buying power; "
-                f"{others.available_cash} is available", reason="INSUFFICIENT_FUNDS",
-                metadata={"required": str(required), "available": str(others.available_cash),
-                          "currency": fees.currency_code})
-        return required
-
-    async def _settle(self, settlement: Settlement, fills: list[Fill]) -> None:
-        # The venue already applied every fill to its orders: work back to each one's start.
-        before: dict[str, Decimal] = {}
-        for fill in fills:
-            before.setdefault(fill.order.id, fill.order.filled_notional)
-            before[fill.order.id] -= fill.quantity * fill.price
-        for fill in fills:
-            settlement.touch(fill.order)
-            await settlement.settle(fill, before[fill.order.id])
-            before[fill.order.id] += fill.quantity * fill.price
-        settlement.release_closed()
 
     async def _find(self, caller: Identity, order_id: str) -> Order:
         """Return the caller's order: the live one if open, else as stored."""
@@ -567,6 +539,52 @@ class Engine:
             settlement.touch(stored)
             await settlement.write()
         raise order_not_open(stored)
+
+
+def _exposure(venue: PaperVenue, portfolio: PortfolioRecord, position: Decimal,
+              reserved: Decimal) -> Exposure:
+    """Return what a portfolio holds and has working in the venue's symbol."""
+    working = [o for o in venue.open_orders() if o.portfolio_id == portfolio.id]
+    return Exposure(
+        available_cash=portfolio.cash_balance - reserved, position=position,
+        open_buys=sum((o.remaining for o in working if o.side is Side.BUY), ZERO),
+        open_sells=sum((o.remaining for o in working if o.side is Side.SELL), ZERO))
+
+
+def _replacement_hold(venue: PaperVenue, live: Order, trial: Order, settlement: Settlement,
+                      policy: RiskPolicy, fees: FeeSchedule) -> Decimal:
+    """Check the new terms as a fresh order would be; return the cash they hold back."""
+    reference = reference_price(venue.quote, live.symbol)
+    check_collar(trial, reference, policy)
+    portfolio = settlement.portfolios[live.portfolio_id]
+    exposure = _exposure(venue, portfolio, settlement.held_quantity(portfolio.id),
+                         portfolio.reserved_cash)
+    others = Exposure(
+        available_cash=exposure.available_cash + live.reserved_cash,
+        position=exposure.position,
+        open_buys=exposure.open_buys - (live.remaining if live.side is Side.BUY else ZERO),
+        open_sells=exposure.open_sells - (live.remaining if live.side is Side.SELL else ZERO))
+    required = reservation(trial, fees, short_quantity(trial, others))
+    if required > others.available_cash:
+        raise FailedPrecondition(
+            f"the new terms need {required} of buying power; "
+            f"{others.available_cash} is available", reason="INSUFFICIENT_FUNDS",
+            metadata={"required": str(required), "available": str(others.available_cash),
+                      "currency": fees.currency_code})
+    return required
+
+
+def _settle(settlement: Settlement, fills: list[Fill]) -> None:
+    """Book the venue's fills; the venue already applied them, so work back to each start."""
+    before: dict[str, Decimal] = {}
+    for fill in fills:
+        before.setdefault(fill.order.id, fill.order.filled_notional)
+        before[fill.order.id] -= fill.quantity * fill.price
+    for fill in fills:
+        settlement.touch(fill.order)
+        settlement.settle(fill, before[fill.order.id])
+        before[fill.order.id] += fill.quantity * fill.price
+    settlement.release_closed()
 
 
 class _Command:

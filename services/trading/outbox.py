@@ -2,10 +2,11 @@
 
 Events are written to each tenant's `outbox` table in the transaction that caused them; this
 relay publishes them in id order and stamps `publish_time`. The engine wakes it after every
-commit; a sweep over every tenant at start and then every `SWEEP_SECONDS` publishes whatever a
-crash left behind. Publishing then stamping means a crash in between publishes an event twice;
-consumers deduplicate by `event_id` (the user service's activity log does). The stream entry
-format is the one documented in `services/user/activity_consumer.py`.
+commit (commits close together share one drain); a sweep over every tenant at start and then
+every `SWEEP_SECONDS` publishes whatever a crash left behind. Publishing then stamping means a
+crash in between publishes an event twice; consumers deduplicate by `event_id` (the user
+service's activity log does). The stream entry format is the one documented in
+`services/user/activity_consumer.py`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ STREAM = "events:trading"
 MAX_STREAM_LENGTH = 1_000_000
 BATCH = 500
 SWEEP_SECONDS = 30.0
+# After a wake, commits arriving this soon share the drain (one transaction per tenant).
+COALESCE_SECONDS = 0.02
 
 
 class OutboxRelay:
@@ -50,6 +53,7 @@ class OutboxRelay:
             except TimeoutError:
                 await self._sweep()
                 continue
+            await asyncio.sleep(COALESCE_SECONDS)
             self._wake.clear()
             tenants, self._dirty = self._dirty, set()
             for tenant in tenants:

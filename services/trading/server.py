@@ -50,6 +50,7 @@ async def build(resources: Resources) -> Mounted:
             await owner.execute("SELECT pg_advisory_lock($1)", ENGINE_LOCK)
             await engine.load_all()
             engine.activate()
+            await engine.catch_up()
             await engine.expire_due()
 
     return Mounted(

@@ -1,13 +1,17 @@
 """The bookkeeping of one engine command, inside its transaction.
 
-Fills become trades, cash ledger entries (the trade and its fee), position changes and
-realized P&L; reservations follow what is left of each order; every order event is stored
-with the order's state right after it, and the events other services care about go to the
-outbox. Nothing is written until `write`, so a rejected command leaves no trace but its own.
+A settlement starts by locking the portfolios the command may touch (in id order, so two
+commands never deadlock), with their positions in the command's symbol: positions change only
+under their portfolio's lock. Fills become trades, cash ledger entries (the trade and its
+fee), position changes and realized P&L; reservations follow what is left of each order; every
+order event is stored with the order's state right after it, and the events other services
+care about go to the outbox. Nothing is written until `write`, which writes it all in one
+statement, so a rejected command leaves no trace but its own.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -19,6 +23,7 @@ from services.trading.domain.orders import ZERO, EventType, Order, Side
 from services.trading.domain.positions import Position
 from services.trading.domain.risk import FeeSchedule, release_after_fill
 from services.trading.domain.venue import Fill
+from services.trading.effects import CommandEffects
 from services.trading.records import order_snapshot
 from services.trading.store import (
     LedgerRecord,
@@ -48,18 +53,40 @@ class Settlement:
     """Accumulates one command's effects on orders, cash, positions; writes them at once."""
 
     def __init__(self, db: TenantTrading, portfolios: dict[str, PortfolioRecord],
-                 fees: FeeSchedule, symbol: str, now: datetime) -> None:
+                 fees: FeeSchedule, symbol: str, now: datetime,
+                 positions: dict[str, Position] | None = None) -> None:
         self._db, self._fees, self._symbol, self._now = db, fees, symbol, now
-        self._portfolios = portfolios
+        self.portfolios = portfolios
         self._cash = {p: r.cash_balance for p, r in portfolios.items()}
         self._reserved = {p: r.reserved_cash for p, r in portfolios.items()}
         self._realized: dict[str, Decimal] = defaultdict(Decimal)
-        self._positions: dict[str, Position] = {}
+        self._held = positions or {}  # as locked, in the command's symbol
+        self.prior_order_id: str | None = None
+        self._positions: dict[str, Position] = {}  # those the fills changed
         self._trades: dict[str, list[TradeRecord]] = defaultdict(list)
         self._venue_ids: dict[str, str] = {}
         self._orders: dict[str, Order] = {}
         self._new: Order | None = None
         self._entries: list[tuple[str, str, Decimal, str, str | None]] = []
+
+    @classmethod
+    async def lock(cls, db: TenantTrading, portfolio_ids: list[str], fees: FeeSchedule,
+                   symbol: str, now: datetime,
+                   client_order: tuple[str, str] | None = None) -> Settlement:
+        """Lock the portfolios a command may touch; return the command's settlement.
+
+        With `client_order` (portfolio id, client order id), `prior_order_id` names the order
+        placed before with that id, if any.
+        """
+        locked = await db.lock_portfolios(portfolio_ids, symbol, client_order)
+        settlement = cls(db, locked.portfolios, fees, symbol, now, locked.positions)
+        settlement.prior_order_id = locked.prior_order_id
+        return settlement
+
+    def held_quantity(self, portfolio_id: str) -> Decimal:
+        """Return the portfolio's position in the symbol as this command leaves it so far."""
+        position = self._positions.get(portfolio_id) or self._held.get(portfolio_id)
+        return position.quantity if position else ZERO
 
     def reserved(self, portfolio_id: str) -> Decimal:
         """Return the portfolio's reserved cash as this command leaves it so far."""
@@ -80,14 +107,14 @@ class Settlement:
         order.reserved_cash = amount
         self.touch(order)
 
-    async def position(self, portfolio_id: str) -> Position:
-        """Return the portfolio's position in the command's symbol, locked on first use."""
+    def position(self, portfolio_id: str) -> Position:
+        """Return the portfolio's position in the command's symbol, to change it."""
         if portfolio_id not in self._positions:
-            found = await self._db.positions(portfolio_id, [self._symbol], lock=True)
-            self._positions[portfolio_id] = found.get(self._symbol) or Position(self._symbol)
+            self._positions[portfolio_id] = (self._held.get(portfolio_id)
+                                             or Position(self._symbol))
         return self._positions[portfolio_id]
 
-    async def settle(self, fill: Fill, notional_before: Decimal) -> None:
+    def settle(self, fill: Fill, notional_before: Decimal) -> None:
         """Book one fill: fee, position and realized P&L, cash, reservation, trade.
 
         `notional_before` is what the order had filled before this fill (for its fee).
@@ -96,7 +123,7 @@ class Settlement:
         notional = fill.quantity * fill.price
         fee = self._fees.fee(notional, order.fees, notional_before)
         order.fees += fee
-        position = await self.position(order.portfolio_id)
+        position = self.position(order.portfolio_id)
         realized = position.apply_fill(order.side, fill.quantity, fill.price, fee, self._now)
         self._realized[order.portfolio_id] += realized
         trade = TradeRecord(
@@ -121,44 +148,41 @@ class Settlement:
                 self.hold(order, ZERO)
 
     async def write(self) -> Outcome:
-        """Write every change of the command; return what changed."""
-        outcome = Outcome()
-        await self._write_orders()
-        for trades in self._trades.values():
-            for trade in trades:
-                await self._db.insert_trade(trade, self._venue_ids[trade.id])
-        await self._write_ledger(outcome)
-        await self._write_events(outcome)
-        for portfolio_id, position in self._positions.items():
-            await self._db.save_position(portfolio_id, position)
-            outcome.positions[portfolio_id] = position
-        for portfolio_id in self._touched_portfolios():
-            before = self._portfolios[portfolio_id]
-            await self._db.save_portfolio_totals(
-                portfolio_id, self._cash[portfolio_id] - before.cash_balance,
-                self._reserved[portfolio_id], self._realized[portfolio_id])
-            outcome.portfolios.add(portfolio_id)
-        await self._db.add_outbox(self._outbox(outcome))
-        return outcome
-
-    async def _write_orders(self) -> None:
+        """Write every change of the command in one statement; return what changed."""
+        outcome, effects = Outcome(), CommandEffects()
         for order in self._orders.values():
             order.update_time = self._now
-            if order is self._new:
-                await self._db.insert_order(order)
-            else:
-                await self._db.update_order(order)
+            effects.add_order(order, new=order is self._new)
+        for trades in self._trades.values():
+            effects.trades.extend(_trade_row(t, self._venue_ids[t.id]) for t in trades)
+        self._book_ledger(outcome, effects)
+        self._record_events(outcome, effects)
+        for portfolio_id, position in self._positions.items():
+            effects.add_position(portfolio_id, position)
+            outcome.positions[portfolio_id] = position
+        for portfolio_id in self._touched_portfolios():
+            cash_delta = self._cash[portfolio_id] - self.portfolios[portfolio_id].cash_balance
+            effects.add_totals(portfolio_id, cash_delta, self._reserved[portfolio_id],
+                               self._realized[portfolio_id])
+            outcome.portfolios.add(portfolio_id)
+        effects.outbox = [{"aggregate_type": kind, "aggregate_id": key, "event_type": event,
+                           "payload": payload}
+                          for kind, key, event, payload in self._outbox(outcome)]
+        await effects.write(self._db.connection)
+        return outcome
 
-    async def _write_ledger(self, outcome: Outcome) -> None:
+    def _book_ledger(self, outcome: Outcome, effects: CommandEffects) -> None:
         for portfolio_id, kind, amount, order_id, trade_id in self._entries:
             self._cash[portfolio_id] += amount
-            outcome.ledger.append(await self._db.book_entry(
-                portfolio_id, kind, amount, self._cash[portfolio_id],
-                self._portfolios[portfolio_id].base_currency_code, "", order_id, trade_id,
-                self._now))
+            entry = LedgerRecord(
+                id=str(uuid.uuid4()), portfolio_id=portfolio_id, entry_type=kind, amount=amount,
+                balance_after=self._cash[portfolio_id],
+                currency_code=self.portfolios[portfolio_id].base_currency_code, description="",
+                order_id=order_id, trade_id=trade_id, create_time=self._now)
+            outcome.ledger.append(entry)
+            effects.ledger.append(dataclasses.asdict(entry))
 
-    async def _write_events(self, outcome: Outcome) -> None:
-        stored: list[StoredEvent] = []
+    def _record_events(self, outcome: Outcome, effects: CommandEffects) -> None:
         for order in self._orders.values():
             trades = iter(self._trades.get(order.id, ()))
             for event in order.pending_events:
@@ -166,15 +190,16 @@ class Settlement:
                 record = StoredEvent(str(uuid.uuid4()), order.id, event.type, event.reason,
                                      trade.id if trade else None, order_snapshot(order, event),
                                      self._now)
-                stored.append(record)
                 outcome.events.append((order, record, trade))
+                effects.events.append({
+                    "id": record.id, "order_id": order.id, "event_type": event.type.value,
+                    "trade_id": record.trade_id, "reason": record.reason,
+                    "order_snapshot": record.snapshot, "event_time": self._now})
             order.pending_events.clear()
-        await self._db.insert_events(stored)
 
     def _touched_portfolios(self) -> set[str]:
-        return {p for p in self._portfolios if self._cash[p] != self._portfolios[p].cash_balance
-                or self._reserved[p] != self._portfolios[p].reserved_cash
-                or self._realized[p]}
+        return {p for p, r in self.portfolios.items() if self._cash[p] != r.cash_balance
+                or self._reserved[p] != r.reserved_cash or self._realized[p]}
 
     def _outbox(self, outcome: Outcome) -> list[tuple[str, str, str, dict[str, Any]]]:
         rows = []
@@ -192,3 +217,11 @@ class Settlement:
                          {"userId": order.user_id, "eventId": event.id,
                           "time": self._now.isoformat(), "details": details}))
         return rows
+
+
+def _trade_row(trade: TradeRecord, venue_trade_id: str) -> dict[str, Any]:
+    return {"id": trade.id, "order_id": trade.order_id, "portfolio_id": trade.portfolio_id,
+            "venue_trade_id": venue_trade_id, "symbol": trade.symbol, "side": trade.side,
+            "quantity": trade.quantity, "price": trade.price, "notional": trade.notional,
+            "fee": trade.fee, "realized_pnl": trade.realized_pnl,
+            "currency_code": trade.currency_code, "trade_time": trade.trade_time}

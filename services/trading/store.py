@@ -77,6 +77,16 @@ class PortfolioRecord:
 
 
 @dataclass(frozen=True)
+class LockedPortfolios:
+    """Portfolios a command locked, with their positions in its symbol."""
+
+    portfolios: dict[str, PortfolioRecord]
+    positions: dict[str, Position]
+    # The order placed before with the command's client order id, if it asked and there is one.
+    prior_order_id: str | None = None
+
+
+@dataclass(frozen=True)
 class LedgerRecord:
     """A row of `cash_ledger_entries`."""
 
@@ -128,6 +138,12 @@ class StoredEvent:
 _PORTFOLIO_COLUMNS = (
     "id, user_id, display_name, base_currency_code, state, cash_balance, reserved_cash,"
     " realized_pnl, create_time, update_time, close_time")
+_PORTFOLIO_NAMES = [name.strip() for name in _PORTFOLIO_COLUMNS.split(",")]
+_POSITION_NAMES = [f"position_{name}" for name in (
+    "symbol", "quantity", "cost_basis", "realized_pnl", "open_time", "update_time")]
+# A portfolio with its position in one symbol (positions share some column names).
+_LOCKED_COLUMNS = ", ".join([f"p.{name}" for name in _PORTFOLIO_NAMES] + [
+    f"s.{name.removeprefix('position_')} AS {name}" for name in _POSITION_NAMES])
 _LEDGER_COLUMNS = (
     "id, portfolio_id, entry_type, amount, balance_after, currency_code, description,"
     " order_id, trade_id, create_time")
@@ -187,12 +203,30 @@ class TenantTrading:
             + (" FOR UPDATE" if lock else ""), uuid.UUID(portfolio_id))
         return _portfolio(row) if row else None
 
-    async def lock_portfolios(self, ids: Sequence[str]) -> dict[str, PortfolioRecord]:
-        """Lock several portfolios in id order (so two commands never deadlock)."""
+    async def lock_portfolios(self, ids: Sequence[str], symbol: str,
+                              client_order: tuple[str, str] | None = None) -> LockedPortfolios:
+        """Lock portfolios in id order; return them and their positions in `symbol`.
+
+        Positions change only under their portfolio's lock, so they need none of their own.
+        `client_order` (portfolio id, client order id) also looks up an order placed before
+        with that id, in the same round trip.
+        """
+        portfolio_id, client_order_id = client_order or (None, None)
         rows = await self.connection.fetch(
-            f"SELECT {_PORTFOLIO_COLUMNS} FROM portfolios WHERE id = ANY($1::uuid[])"
-            " ORDER BY id FOR UPDATE", sorted(ids))
-        return {str(r["id"]): _portfolio(r) for r in rows}
+            f"SELECT {_LOCKED_COLUMNS}, (SELECT o.id FROM orders o WHERE o.portfolio_id = $3"
+            " AND o.client_order_id = $4) AS prior_order_id FROM portfolios p"
+            " LEFT JOIN positions s ON s.portfolio_id = p.id AND s.symbol = $2"
+            " WHERE p.id = ANY($1::uuid[]) ORDER BY p.id FOR UPDATE OF p",
+            sorted(ids), symbol, uuid.UUID(portfolio_id) if portfolio_id else None,
+            client_order_id)
+        return LockedPortfolios(
+            portfolios={str(r["id"]): _portfolio({k: r[k] for k in _PORTFOLIO_NAMES})
+                        for r in rows},
+            positions={str(r["id"]): position_from_row({
+                k.removeprefix("position_"): r[k] for k in _POSITION_NAMES})
+                for r in rows if r["position_symbol"] is not None},
+            prior_order_id=next((str(r["prior_order_id"]) for r in rows
+                                 if r["prior_order_id"] is not None), None))
 
     async def list_portfolios(self, user_id: str, limit: int, after: tuple[datetime, str] | None,
                               show_closed: bool) -> list[PortfolioRecord]:
@@ -277,12 +311,10 @@ class TenantTrading:
             uuid.UUID(order_id))
         return order_from_row(row) if row else None
 
-    async def order_row_by_client_id(self, portfolio_id: str,
-                                     client_order_id: str) -> asyncpg.Record | None:
-        """Return the row of the order a client id names in a portfolio."""
+    async def order_row(self, order_id: str) -> asyncpg.Record:
+        """Return an order's row (it must exist)."""
         return await self.connection.fetchrow(
-            f"SELECT {ORDER_COLUMNS} FROM orders WHERE portfolio_id = $1"
-            " AND client_order_id = $2", uuid.UUID(portfolio_id), client_order_id)
+            f"SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1", uuid.UUID(order_id))
 
     async def open_orders(self, symbol: str | None = None) -> list[Order]:
         """Return the tenant's open orders (of one symbol if given), in time priority."""
@@ -296,48 +328,6 @@ class TenantTrading:
         """Return how many orders the tenant placed since `since`."""
         return int(await self.connection.fetchval(
             "SELECT count(*) FROM orders WHERE create_time >= $1", since))
-
-    async def insert_order(self, order: Order) -> None:
-        """Insert a new order (its id, times and state as the engine set them)."""
-        await self.connection.execute(
-            "INSERT INTO orders (id, portfolio_id, user_id, client_order_id, venue_order_id,"
-            " symbol, side, order_type, time_in_force, quantity, limit_price, stop_price,"
-            " protection_price, status, filled_quantity, average_fill_price, fees,"
-            " reserved_cash, currency_code, reject_reason, reject_details, triggered,"
-            " create_time, update_time, expire_time, priority_time) VALUES ($1, $2, $3, $4, $5,"
-            " $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,"
-            " $23, $23, $24, $25)",
-            uuid.UUID(order.id), uuid.UUID(order.portfolio_id), uuid.UUID(order.user_id),
-            order.client_order_id, order.venue_order_id, order.symbol, order.side.value,
-            order.order_type.value, order.time_in_force.value, order.quantity,
-            order.limit_price, order.stop_price, order.protection_price, order.status.value,
-            order.filled_quantity, order.average_fill_price, order.fees, order.reserved_cash,
-            order.currency_code, order.reject_reason,
-            json.dumps(order.reject_details) if order.reject_details else None,
-            order.triggered, order.create_time, order.expire_time,
-            order.priority_time or order.create_time)
-
-    async def update_order(self, order: Order) -> None:
-        """Store an order's changed state, terms and totals."""
-        await self.connection.execute(
-            "UPDATE orders SET venue_order_id = $2, time_in_force = $3, quantity = $4,"
-            " limit_price = $5, stop_price = $6, status = $7, filled_quantity = $8,"
-            " average_fill_price = $9, fees = $10, reserved_cash = $11, triggered = $12,"
-            " update_time = $13, priority_time = coalesce($14, priority_time),"
-            " version = version + 1 WHERE id = $1",
-            uuid.UUID(order.id), order.venue_order_id, order.time_in_force.value,
-            order.quantity, order.limit_price, order.stop_price, order.status.value,
-            order.filled_quantity, order.average_fill_price, order.fees, order.reserved_cash,
-            order.triggered, order.update_time, order.priority_time)
-
-    async def insert_events(self, events: Sequence[StoredEvent]) -> None:
-        """Append order events."""
-        await self.connection.executemany(
-            "INSERT INTO order_events (id, order_id, event_type, trade_id, reason,"
-            " order_snapshot, event_time) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)",
-            [(uuid.UUID(e.id), uuid.UUID(e.order_id), e.type.value,
-              uuid.UUID(e.trade_id) if e.trade_id else None, e.reason, e.snapshot, e.time)
-             for e in events])
 
     async def list_orders(self, user_id: str, limit: int, cursor: tuple[datetime, str] | None,
                           filters: Mapping[str, Any]) -> list[Order]:
@@ -370,16 +360,6 @@ class TenantTrading:
             uuid.UUID(order_id), after_sequence, limit))
 
     # Trades and positions
-
-    async def insert_trade(self, trade: TradeRecord, venue_trade_id: str) -> None:
-        """Append a fill."""
-        await self.connection.execute(
-            "INSERT INTO trades (id, order_id, portfolio_id, venue_trade_id, symbol, side,"
-            " quantity, price, notional, fee, realized_pnl, currency_code, trade_time)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-            uuid.UUID(trade.id), uuid.UUID(trade.order_id), uuid.UUID(trade.portfolio_id),
-            venue_trade_id, trade.symbol, trade.side, trade.quantity, trade.price,
-            trade.notional, trade.fee, trade.realized_pnl, trade.currency_code, trade.trade_time)
 
     async def trades(self, user_id: str, limit: int, cursor: tuple[datetime, str] | None,
                      filters: Mapping[str, Any], *, newest_first: bool = True
@@ -414,18 +394,6 @@ class TenantTrading:
             + (" FOR UPDATE" if lock else ""),
             uuid.UUID(portfolio_id), list(symbols) if symbols is not None else None)
         return {r["symbol"]: position_from_row(r) for r in rows}
-
-    async def save_position(self, portfolio_id: str, position: Position) -> None:
-        """Insert or update a position."""
-        await self.connection.execute(
-            "INSERT INTO positions (portfolio_id, symbol, quantity, average_cost, cost_basis,"
-            " realized_pnl, open_time, update_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-            " ON CONFLICT (portfolio_id, symbol) DO UPDATE SET quantity = $3,"
-            " average_cost = $4, cost_basis = $5, realized_pnl = $6, open_time = $7,"
-            " update_time = $8, version = positions.version + 1",
-            uuid.UUID(portfolio_id), position.symbol, position.quantity,
-            abs(position.average_cost), position.cost_basis, position.realized_pnl,
-            position.open_time, position.update_time)
 
     # Outbox and idempotency
 

@@ -25,18 +25,22 @@ class ActivityCursor:
     id: str
 
 
+_INSERT = """INSERT INTO activities (id, user_id, kind, description, ip_address, user_agent,
+                                     session_id, attributes, create_time)
+             VALUES ($1, $2, $3, $4, NULLIF($5::text, '')::inet, $6, NULLIF($7::text, ''),
+                     $8::jsonb, $9)
+             ON CONFLICT (id) DO NOTHING"""
+
+
+def _arguments(activity: Activity) -> tuple[object, ...]:
+    return (uuid.UUID(activity.id), uuid.UUID(activity.user_id), activity.kind.value,
+            activity.description[:500], activity.ip_address, activity.user_agent[:512],
+            activity.session_id, json.dumps(activity.attributes), activity.create_time)
+
+
 async def insert_activity(connection: asyncpg.Connection, activity: Activity) -> bool:
     """Record `activity` inside a tenant transaction; return False if it was already there."""
-    inserted = await connection.fetchval(
-        """INSERT INTO activities (id, user_id, kind, description, ip_address, user_agent,
-                                   session_id, attributes, create_time)
-           VALUES ($1, $2, $3, $4, NULLIF($5::text, '')::inet, $6, NULLIF($7::text, ''),
-                   $8::jsonb, $9)
-           ON CONFLICT (id) DO NOTHING RETURNING true""",
-        uuid.UUID(activity.id), uuid.UUID(activity.user_id), activity.kind.value,
-        activity.description[:500], activity.ip_address, activity.user_agent[:512],
-        activity.session_id, json.dumps(activity.attributes), activity.create_time)
-    return bool(inserted)
+    return bool(await connection.fetchval(f"{_INSERT} RETURNING true", *_arguments(activity)))
 
 
 class ActivityStore:
@@ -49,6 +53,13 @@ class ActivityStore:
         """Record `activity` in its tenant; return False if it was already recorded."""
         async with tenant_transaction(self._pool, tenant_id) as connection:
             return await insert_activity(connection, activity)
+
+    async def add_all(self, tenant_id: str, activities: list[Activity]) -> None:
+        """Record several activities of one tenant in one transaction (one round trip)."""
+        if not activities:
+            return
+        async with tenant_transaction(self._pool, tenant_id) as connection:
+            await connection.executemany(_INSERT, [_arguments(a) for a in activities])
 
     async def list(self, tenant_id: str, user_id: str, activity_filter: ActivityFilter,
                    limit: int, after: ActivityCursor | None) -> list[Activity]:

@@ -131,7 +131,7 @@ async def running(consumer: ActivityConsumer) -> AsyncIterator[asyncio.Task[None
 
 
 class CrashingConsumer(ActivityConsumer):
-    """Dies right after the `crash_at`-th activity is committed, before acknowledging it."""
+    """Dies after committing activities, at the `crash_at`-th event, before acknowledging."""
 
     def __init__(self, *args: object, crash_at: int, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -154,10 +154,9 @@ async def test_crash_between_commit_and_ack_loses_and_duplicates_nothing(
     async with running(doomed) as task:
         with pytest.raises(Crash):
             await asyncio.wait_for(task, WAIT)
-    # Four recorded and acknowledged, the fifth recorded but not acknowledged, the rest read
-    # by the dead replica and never processed.
-    assert len(await recorded(pool, tenant_id, user_id)) == 5
-    assert await pending(redis, streams) == 16
+    # The batch of all twenty was committed together, and none was acknowledged.
+    assert len(await recorded(pool, tenant_id, user_id)) == 20
+    assert await pending(redis, streams) == 20
 
     # Another replica takes the dead one's entries over once they have been idle long enough.
     async with running(ActivityConsumer(redis, pool, streams.settings("replica-b"))):
@@ -239,3 +238,19 @@ async def test_only_one_of_many_writers_of_the_same_version_wins(
     assert len(conflicts) == 7
     assert all(c.metadata == {"expectedVersion": "1", "currentVersion": "2"} for c in conflicts)
     assert (await store.get(tenant_id, user_id)).version == 2
+
+
+async def test_an_entry_that_fails_in_the_database_does_not_hold_back_its_batch(
+        pool: asyncpg.Pool, redis: Redis, tenant_id: str, streams: Streams) -> None:
+    user_id = str(uuid.uuid4())
+    good = login_events(tenant_id, user_id, 3)
+    bad = new_event("auth.login_succeeded", tenant_id, user_id,
+                    {"sessionId": "s", "userAgent": "nul\x00byte", "method": "password"})
+    await publish(redis, streams.auth, [good[0], bad, *good[1:]])
+    settings = streams.settings("replica-a", claim_idle_ms=100, max_deliveries=2)
+    async with running(ActivityConsumer(redis, pool, settings)):
+        ids = await wait_until_recorded(pool, tenant_id, user_id, 3)
+        await wait_until_acknowledged(redis, streams)
+    assert sorted(ids) == sorted(e.event_id for e in good)
+    dead = await redis.xrange(streams.dead_letter)
+    assert [fields["event_id"] for _, fields in dead] == [bad.event_id]
