@@ -7,7 +7,7 @@ rate). Four in five orders are limit buys that rest in the book, one in five is 
 buy that fills against the feed. Every acknowledged order is counted back in PostgreSQL, and
 each rate reports the CPU each component used (% of one core) and in total per order.
 
-    PYTHONPATH=. python bench/bench_trading.py [--seconds 5] [--rates 250,500,1000]
+    PYTHONPATH=. python bench/bench_trading.py [--seconds 5] [--rates 100,250,500,1000]
 
 Everything (load generator, edge, 6 sidecars, 6 services, PostgreSQL, Valkey) shares this
 machine's cores; the last line is JSON.
@@ -22,6 +22,7 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -73,11 +74,10 @@ async def run_rate(accounts: list[Account], rate: int,
                    seconds: float, price: Decimal) -> dict[str, Any]:
     """Send orders at `rate` per second for `seconds`; return throughput and latency."""
     latencies: list[float] = []
-    failures = 0
+    failures: Counter[str] = Counter()  # by HTTP status and error code, or exception
     resting = str((price * Decimal("0.95")).quantize(Decimal("0.01")))
 
     async def one(index: int) -> None:
-        nonlocal failures
         client, portfolio, _ = accounts[index % len(accounts)]
         body = {"portfolio": portfolio, "clientOrderId": uuid.uuid4().hex, "symbol": "AAPL",
                 "side": "ORDER_SIDE_BUY", "quantity": "1"}
@@ -89,14 +89,13 @@ async def run_rate(accounts: list[Account], rate: int,
         started = time.perf_counter()
         try:
             async with client.post("/api/v1/orders", json=body) as reply:
-                await reply.read()
-                ok = reply.status == 200
-        except (aiohttp.ClientError, TimeoutError):
-            ok = False
-        if ok:
-            latencies.append(time.perf_counter() - started)
-        else:
-            failures += 1
+                text = await reply.text()
+                if reply.status == 200:
+                    latencies.append(time.perf_counter() - started)
+                    return
+                failures[f"{reply.status} {_error_code(text)}"] += 1
+        except (aiohttp.ClientError, TimeoutError) as error:
+            failures[type(error).__name__] += 1
 
     tasks = []
     start = time.perf_counter()
@@ -112,10 +111,18 @@ async def run_rate(accounts: list[Account], rate: int,
     ordered = sorted(latencies)
     return {
         "rate": rate, "sent_per_s": round(total / sent_in, 1),
-        "accepted_per_s": round(len(latencies) / elapsed, 1), "failed": failures,
+        "accepted_per_s": round(len(latencies) / elapsed, 1),
+        "failed": sum(failures.values()), "failures": dict(failures),
         "p50_ms": round(statistics.median(ordered) * 1000, 1) if ordered else 0.0,
         "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1] * 1000, 1) if ordered else 0.0,
         "accepted": len(latencies)}
+
+
+def _error_code(body: str) -> str:
+    try:
+        return str(json.loads(body)["error"]["code"])
+    except (ValueError, KeyError, TypeError):
+        return body[:80]
 
 
 async def stored_orders(mesh: Mesh, tenants: list[str]) -> int:
@@ -136,7 +143,7 @@ async def edge_phase(rates: list[int], seconds: float) -> list[dict[str, Any]]:
         try:
             accounts = await traders(mesh)
             price = await reference(accounts[0][0], "AAPL")
-            await run_rate(accounts, 50, 1.0, price)  # warm up connections and caches
+            await run_rate(accounts, 100, 2.0, price)  # warm up connections and statement caches
             results = []
             for rate in rates:
                 before, started = cpu_seconds(mesh.pids()), time.perf_counter()
@@ -173,6 +180,6 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--rates", default="250,500,1000")
+    parser.add_argument("--rates", default="100,250,500,1000")
     parser.add_argument("--engine-orders", type=int, default=200_000)
     print(json.dumps(asyncio.run(main(parser.parse_args()))))

@@ -18,6 +18,7 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -35,6 +36,7 @@ from services.runtime.errors import (
 from services.runtime.identity import Identity
 from services.runtime.plans import Limits, TenantLimits, check_limit
 from services.runtime.tenancy import tenant_transaction
+from services.trading.batching import Batcher, Pending
 from services.trading.domain.instruments import Instrument
 from services.trading.domain.orders import (
     ZERO,
@@ -70,7 +72,12 @@ EXPIRY_SWEEP_SECONDS = 1.0
 # How long a command waits for the engine to finish starting before UNAVAILABLE.
 ACTIVATION_WAIT_SECONDS = 5.0
 
+# Orders of one venue placed in one transaction at most (bounds a batch's lock time).
+MAX_PLACEMENT_BATCH = 64
+
 Committed = Callable[[str, Outcome], Awaitable[None]]
+# A placed order, with the rejection risk gave it (the order is stored either way).
+Placed = tuple[Order, DomainError | None]
 
 
 def portfolio_not_found(portfolio_id: str) -> NotFound:
@@ -118,6 +125,8 @@ class Engine:
         self._quote_work: set[tuple[str, str]] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._active = asyncio.Event()
+        self._placements: Batcher[tuple[str, str], _Placement, Placed] = Batcher(
+            self._place_batch, MAX_PLACEMENT_BATCH)
         market.on_quote(self._on_quote)
 
     def activate(self) -> None:
@@ -136,47 +145,88 @@ class Engine:
 
     # Commands
 
-    async def place(self, caller: Identity, portfolio_id: str, ticket: OrderTicket
-                    ) -> tuple[Order, DomainError | None]:
-        """Place an order; return it, with the rejection if risk refused it (stored too)."""
+    async def place(self, caller: Identity, portfolio_id: str, ticket: OrderTicket) -> Placed:
+        """Place an order; return it, with the rejection if risk refused it (stored too).
+
+        Orders reaching a busy venue are placed together in its next batch (batching.py).
+        """
         tenant = caller.tenant_id
         instrument = await self._market.instrument(ticket.symbol)
         check_grid(ticket, instrument)
         plan, limits = await self._plans.plan_and_limits(tenant)
         fees, policy = await self._references.fees(plan), await self._references.policy(plan)
         await self._tenant(tenant)
-        quote = await self._market.quote(ticket.symbol)
-        async with self._locks[tenant, ticket.symbol]:
-            venue = self._venue(tenant, ticket.symbol)
-            if quote is not None:
-                venue.set_quote(self._market.latest(ticket.symbol) or quote)
-            order = self._new_order(caller, portfolio_id, ticket, instrument)
+        await self._market.quote(ticket.symbol)  # asks the market service if none was heard
+        return await self._placements.submit((tenant, ticket.symbol), _Placement(
+            caller, portfolio_id, ticket, instrument, limits, fees, policy))
+
+    async def _place_batch(self, key: tuple[str, str],
+                           batch: list[Pending[_Placement, Placed]]
+                           ) -> list[Pending[_Placement, Placed]]:
+        """Place a venue's waiting orders in one transaction; return those left for the next.
+
+        An order is left for the next batch if it repeats a client order id of this batch
+        (the next one replays the first) or would now match a portfolio this batch has not
+        locked (earlier orders of the batch changed the book).
+        """
+        tenant, symbol = key
+        async with self._locks[key]:
+            venue = self._venue(tenant, symbol)
+            if (quote := self._market.latest(symbol)) is not None:
+                venue.set_quote(quote)
+            orders = [self._new_order(p.payload.caller, p.payload.portfolio_id, p.payload.ticket,
+                                      p.payload.instrument) for p in batch]
+            touched = {i for order in orders for i in venue.portfolios_touched(order)}
+            placed: list[tuple[Pending[_Placement, Placed], Placed]] = []
+            deferred: list[Pending[_Placement, Placed]] = []
             async with self._command(tenant, venue) as run:
                 async with tenant_transaction(self._pool, tenant) as connection:
                     db = TenantTrading(connection)
                     settlement = await Settlement.lock(
-                        db, list(venue.portfolios_touched(order)), fees, ticket.symbol,
-                        order.create_time or datetime.now(UTC),
-                        client_order=(portfolio_id, ticket.client_order_id))
-                    if settlement.prior_order_id is not None:
-                        return _replay(await db.order_row(settlement.prior_order_id), caller,
-                                       ticket)
-                    portfolio = owned_active(settlement.portfolios.get(portfolio_id), caller,
-                                             portfolio_id)
-                    _check_currency(instrument, portfolio)
-                    order.currency_code = portfolio.base_currency_code
-                    await self._check_plan(db, tenant, limits)
-                    settlement.new_order(order)
-                    rejection = self._pre_trade(venue, order, portfolio, settlement, policy,
-                                                fees, instrument)
-                    if rejection is None:
-                        run.mutated = True
-                        self._track(tenant, order)
-                        _settle(settlement, venue.submit(order))
+                        db, sorted(touched), batch[0].payload.fees, symbol,
+                        orders[0].create_time or datetime.now(UTC),
+                        [(p.payload.portfolio_id, p.payload.ticket.client_order_id)
+                         for p in batch])
+                    claimed: set[tuple[str, str]] = set()
+                    for index, (pending, order) in enumerate(zip(batch, orders, strict=True)):
+                        request = pending.payload
+                        client = (request.portfolio_id, request.ticket.client_order_id)
+                        if index and (client in claimed or not _all_locked(venue, order,
+                                                                           settlement)):
+                            deferred.append(pending)
+                            continue
+                        claimed.add(client)
+                        try:
+                            placed.append((pending, await self._place_one(
+                                db, venue, settlement, request, order, run)))
+                        except DomainError as error:  # nothing of it was changed yet
+                            pending.fail(error)
                     outcome = await settlement.write()
-                self._forget_closed(tenant, [order])
+                self._forget_closed(tenant, orders)
             await self._committed(tenant, outcome)
-            return order, rejection
+        for pending, result in placed:
+            pending.answer(result)
+        return deferred
+
+    async def _place_one(self, db: TenantTrading, venue: PaperVenue, settlement: Settlement,
+                         request: _Placement, order: Order, run: _Command) -> Placed:
+        """Place one order of a batch (under the venue's lock, in the batch's transaction)."""
+        portfolio_id, caller = request.portfolio_id, request.caller
+        prior = settlement.prior_orders.get((portfolio_id, request.ticket.client_order_id))
+        if prior is not None:
+            return _replay(await db.order_row(prior), caller, request.ticket)
+        portfolio = owned_active(settlement.portfolios.get(portfolio_id), caller, portfolio_id)
+        _check_currency(request.instrument, portfolio)
+        order.currency_code = portfolio.base_currency_code
+        await self._check_plan(db, caller.tenant_id, request.limits, settlement.new_orders)
+        settlement.new_order(order)
+        rejection = self._pre_trade(venue, order, portfolio, settlement, request.policy,
+                                    request.fees, request.instrument)
+        if rejection is None:
+            run.mutated = True
+            self._track(caller.tenant_id, order)
+            _settle(settlement, venue.submit(order))
+        return order, rejection
 
     async def preview(self, caller: Identity, portfolio_id: str, ticket: OrderTicket
                       ) -> tuple[Decimal, str, Decimal | None]:
@@ -199,7 +249,8 @@ class Engine:
                 order.protection_price = protection_price(order, quote, policy,
                                                           instrument.tick_size)
                 position = (await db.positions(portfolio.id, [ticket.symbol])).get(ticket.symbol)
-                exposure = _exposure(venue, portfolio, position.quantity if position else ZERO,
+                exposure = _exposure(venue, portfolio.id, portfolio.cash_balance,
+                                     position.quantity if position else ZERO,
                                      portfolio.reserved_cash)
                 required = check_order(order, reference, policy, exposure, fees)
             except DomainError as error:
@@ -485,11 +536,14 @@ class Engine:
         order.record(EventType.SUBMITTED)
         return order
 
-    async def _check_plan(self, db: TenantTrading, tenant: str, limits: Limits) -> None:
+    async def _check_plan(self, db: TenantTrading, tenant: str, limits: Limits,
+                          unwritten: int) -> None:
+        """Check the plan's order limits; `unwritten` orders of this batch are not stored yet."""
         check_limit(limits, "max_open_orders", len(self._orders[tenant]))
         if limits.max_orders_per_day:  # counted only where the plan has a daily limit
             start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-            check_limit(limits, "max_orders_per_day", await db.count_orders_since(start))
+            check_limit(limits, "max_orders_per_day",
+                        await db.count_orders_since(start) + unwritten)
 
     def _pre_trade(self, venue: PaperVenue, order: Order, portfolio: PortfolioRecord,
                    settlement: Settlement, policy: RiskPolicy, fees: FeeSchedule,
@@ -504,7 +558,8 @@ class Engine:
             assert venue.quote is not None
             order.protection_price = protection_price(order, venue.quote, policy,
                                                       instrument.tick_size)
-            exposure = _exposure(venue, portfolio, settlement.held_quantity(portfolio.id),
+            exposure = _exposure(venue, portfolio.id, settlement.cash(portfolio.id),
+                                 settlement.held_quantity(portfolio.id),
                                  settlement.reserved(portfolio.id))
             settlement.hold(order, check_order(order, reference, policy, exposure, fees))
         except DomainError as error:
@@ -541,12 +596,12 @@ class Engine:
         raise order_not_open(stored)
 
 
-def _exposure(venue: PaperVenue, portfolio: PortfolioRecord, position: Decimal,
+def _exposure(venue: PaperVenue, portfolio_id: str, cash: Decimal, position: Decimal,
               reserved: Decimal) -> Exposure:
     """Return what a portfolio holds and has working in the venue's symbol."""
-    working = [o for o in venue.open_orders() if o.portfolio_id == portfolio.id]
+    working = [o for o in venue.open_orders() if o.portfolio_id == portfolio_id]
     return Exposure(
-        available_cash=portfolio.cash_balance - reserved, position=position,
+        available_cash=cash - reserved, position=position,
         open_buys=sum((o.remaining for o in working if o.side is Side.BUY), ZERO),
         open_sells=sum((o.remaining for o in working if o.side is Side.SELL), ZERO))
 
@@ -556,9 +611,9 @@ def _replacement_hold(venue: PaperVenue, live: Order, trial: Order, settlement: 
     """Check the new terms as a fresh order would be; return the cash they hold back."""
     reference = reference_price(venue.quote, live.symbol)
     check_collar(trial, reference, policy)
-    portfolio = settlement.portfolios[live.portfolio_id]
-    exposure = _exposure(venue, portfolio, settlement.held_quantity(portfolio.id),
-                         portfolio.reserved_cash)
+    portfolio_id = live.portfolio_id
+    exposure = _exposure(venue, portfolio_id, settlement.cash(portfolio_id),
+                         settlement.held_quantity(portfolio_id), settlement.reserved(portfolio_id))
     others = Exposure(
         available_cash=exposure.available_cash + live.reserved_cash,
         position=exposure.position,
@@ -574,6 +629,12 @@ def _replacement_hold(venue: PaperVenue, live: Order, trial: Order, settlement: 
     return required
 
 
+def _all_locked(venue: PaperVenue, order: Order, settlement: Settlement) -> bool:
+    """Return whether every portfolio `order` would now match is locked (its own aside)."""
+    return all(i in settlement.portfolios or i == order.portfolio_id
+               for i in venue.portfolios_touched(order))
+
+
 def _settle(settlement: Settlement, fills: list[Fill]) -> None:
     """Book the venue's fills; the venue already applied them, so work back to each start."""
     before: dict[str, Decimal] = {}
@@ -585,6 +646,19 @@ def _settle(settlement: Settlement, fills: list[Fill]) -> None:
         settlement.settle(fill, before[fill.order.id])
         before[fill.order.id] += fill.quantity * fill.price
     settlement.release_closed()
+
+
+@dataclass(frozen=True)
+class _Placement:
+    """An order to place, with what was looked up for it before its venue's turn."""
+
+    caller: Identity
+    portfolio_id: str
+    ticket: OrderTicket
+    instrument: Instrument
+    limits: Limits
+    fees: FeeSchedule
+    policy: RiskPolicy
 
 
 class _Command:
@@ -615,7 +689,7 @@ def _check_currency(instrument: Instrument, portfolio: PortfolioRecord) -> None:
 
 
 def _replay(row: asyncpg.Record, caller: Identity, ticket: OrderTicket
-            ) -> tuple[Order, DomainError | None]:
+            ) -> Placed:
     """Answer a retried placement with the first result, or refuse a reused client id."""
     order = order_from_row(row)
     first = (order.user_id, order.symbol, order.side, order.order_type, order.time_in_force,

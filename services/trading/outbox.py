@@ -28,7 +28,7 @@ MAX_STREAM_LENGTH = 1_000_000
 BATCH = 500
 SWEEP_SECONDS = 30.0
 # After a wake, commits arriving this soon share the drain (one transaction per tenant).
-COALESCE_SECONDS = 0.02
+COALESCE_SECONDS = 0.05
 
 
 class OutboxRelay:

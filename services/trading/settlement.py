@@ -61,27 +61,37 @@ class Settlement:
         self._reserved = {p: r.reserved_cash for p, r in portfolios.items()}
         self._realized: dict[str, Decimal] = defaultdict(Decimal)
         self._held = positions or {}  # as locked, in the command's symbol
-        self.prior_order_id: str | None = None
+        self.prior_orders: dict[tuple[str, str], str] = {}
         self._positions: dict[str, Position] = {}  # those the fills changed
         self._trades: dict[str, list[TradeRecord]] = defaultdict(list)
         self._venue_ids: dict[str, str] = {}
         self._orders: dict[str, Order] = {}
-        self._new: Order | None = None
-        self._entries: list[tuple[str, str, Decimal, str, str | None]] = []
+        self._new: set[str] = set()
+        # (portfolio, kind, amount, balance after, order, trade), in booking order.
+        self._entries: list[tuple[str, str, Decimal, Decimal, str, str | None]] = []
 
     @classmethod
     async def lock(cls, db: TenantTrading, portfolio_ids: list[str], fees: FeeSchedule,
                    symbol: str, now: datetime,
-                   client_order: tuple[str, str] | None = None) -> Settlement:
+                   client_orders: list[tuple[str, str]] | None = None) -> Settlement:
         """Lock the portfolios a command may touch; return the command's settlement.
 
-        With `client_order` (portfolio id, client order id), `prior_order_id` names the order
-        placed before with that id, if any.
+        With `client_orders` (portfolio id, client order id), `prior_orders` names the orders
+        placed before with those ids.
         """
-        locked = await db.lock_portfolios(portfolio_ids, symbol, client_order)
+        locked = await db.lock_portfolios(portfolio_ids, symbol, client_orders or ())
         settlement = cls(db, locked.portfolios, fees, symbol, now, locked.positions)
-        settlement.prior_order_id = locked.prior_order_id
+        settlement.prior_orders = locked.prior_orders
         return settlement
+
+    @property
+    def new_orders(self) -> int:
+        """Return how many orders this command places."""
+        return len(self._new)
+
+    def cash(self, portfolio_id: str) -> Decimal:
+        """Return the portfolio's cash balance as this command leaves it so far."""
+        return self._cash[portfolio_id]
 
     def held_quantity(self, portfolio_id: str) -> Decimal:
         """Return the portfolio's position in the symbol as this command leaves it so far."""
@@ -94,7 +104,7 @@ class Settlement:
 
     def new_order(self, order: Order) -> None:
         """Insert `order` (rather than update it) when writing."""
-        self._new = order
+        self._new.add(order.id)
         self._orders[order.id] = order
 
     def touch(self, order: Order) -> None:
@@ -134,12 +144,18 @@ class Settlement:
             record_time=self._now)
         self._trades[order.id].append(trade)
         self._venue_ids[trade.id] = f"paper-match-{fill.match_id}"
-        cash = -notional if order.side is Side.BUY else notional
-        self._entries.append((order.portfolio_id, "trade", cash, order.id, trade.id))
+        self._book(order.portfolio_id, "trade", -notional if order.side is Side.BUY else notional,
+                   order.id, trade.id)
         if fee:
-            self._entries.append((order.portfolio_id, "fee", -fee, order.id, trade.id))
+            self._book(order.portfolio_id, "fee", -fee, order.id, trade.id)
         self.hold(order, release_after_fill(
             order.reserved_cash, fill.remaining_after + fill.quantity, fill.remaining_after))
+
+    def _book(self, portfolio_id: str, kind: str, amount: Decimal, order_id: str,
+              trade_id: str) -> None:
+        self._cash[portfolio_id] += amount
+        self._entries.append((portfolio_id, kind, amount, self._cash[portfolio_id], order_id,
+                              trade_id))
 
     def release_closed(self) -> None:
         """Free the reservation of every touched order that can no longer fill."""
@@ -152,7 +168,7 @@ class Settlement:
         outcome, effects = Outcome(), CommandEffects()
         for order in self._orders.values():
             order.update_time = self._now
-            effects.add_order(order, new=order is self._new)
+            effects.add_order(order, new=order.id in self._new)
         for trades in self._trades.values():
             effects.trades.extend(_trade_row(t, self._venue_ids[t.id]) for t in trades)
         self._book_ledger(outcome, effects)
@@ -172,11 +188,10 @@ class Settlement:
         return outcome
 
     def _book_ledger(self, outcome: Outcome, effects: CommandEffects) -> None:
-        for portfolio_id, kind, amount, order_id, trade_id in self._entries:
-            self._cash[portfolio_id] += amount
+        for portfolio_id, kind, amount, balance_after, order_id, trade_id in self._entries:
             entry = LedgerRecord(
                 id=str(uuid.uuid4()), portfolio_id=portfolio_id, entry_type=kind, amount=amount,
-                balance_after=self._cash[portfolio_id],
+                balance_after=balance_after,
                 currency_code=self.portfolios[portfolio_id].base_currency_code, description="",
                 order_id=order_id, trade_id=trade_id, create_time=self._now)
             outcome.ledger.append(entry)

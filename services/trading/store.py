@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -82,8 +82,8 @@ class LockedPortfolios:
 
     portfolios: dict[str, PortfolioRecord]
     positions: dict[str, Position]
-    # The order placed before with the command's client order id, if it asked and there is one.
-    prior_order_id: str | None = None
+    # Orders placed before, by (portfolio id, client order id), of those the command asked for.
+    prior_orders: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -204,29 +204,32 @@ class TenantTrading:
         return _portfolio(row) if row else None
 
     async def lock_portfolios(self, ids: Sequence[str], symbol: str,
-                              client_order: tuple[str, str] | None = None) -> LockedPortfolios:
+                              client_orders: Sequence[tuple[str, str]] = ()
+                              ) -> LockedPortfolios:
         """Lock portfolios in id order; return them and their positions in `symbol`.
 
         Positions change only under their portfolio's lock, so they need none of their own.
-        `client_order` (portfolio id, client order id) also looks up an order placed before
-        with that id, in the same round trip.
+        `client_orders` (portfolio id, client order id) also looks up the orders placed before
+        with those ids, in the same round trip.
         """
-        portfolio_id, client_order_id = client_order or (None, None)
         rows = await self.connection.fetch(
-            f"SELECT {_LOCKED_COLUMNS}, (SELECT o.id FROM orders o WHERE o.portfolio_id = $3"
-            " AND o.client_order_id = $4) AS prior_order_id FROM portfolios p"
+            f"SELECT {_LOCKED_COLUMNS}, (SELECT jsonb_object_agg(o.portfolio_id::text || ' '"
+            " || o.client_order_id, o.id) FROM orders o JOIN unnest($3::uuid[], $4::text[])"
+            " AS c (portfolio_id, client_order_id) ON o.portfolio_id = c.portfolio_id"
+            " AND o.client_order_id = c.client_order_id) AS prior_orders FROM portfolios p"
             " LEFT JOIN positions s ON s.portfolio_id = p.id AND s.symbol = $2"
             " WHERE p.id = ANY($1::uuid[]) ORDER BY p.id FOR UPDATE OF p",
-            sorted(ids), symbol, uuid.UUID(portfolio_id) if portfolio_id else None,
-            client_order_id)
+            sorted(ids), symbol, [uuid.UUID(p) for p, _ in client_orders],
+            [c for _, c in client_orders])
+        priors = json.loads(rows[0]["prior_orders"] or "{}") if rows else {}
         return LockedPortfolios(
             portfolios={str(r["id"]): _portfolio({k: r[k] for k in _PORTFOLIO_NAMES})
                         for r in rows},
             positions={str(r["id"]): position_from_row({
                 k.removeprefix("position_"): r[k] for k in _POSITION_NAMES})
                 for r in rows if r["position_symbol"] is not None},
-            prior_order_id=next((str(r["prior_order_id"]) for r in rows
-                                 if r["prior_order_id"] is not None), None))
+            prior_orders={tuple(key.split(" ", 1)): order_id  # type: ignore[misc]
+                          for key, order_id in priors.items()})
 
     async def list_portfolios(self, user_id: str, limit: int, after: tuple[datetime, str] | None,
                               show_closed: bool) -> list[PortfolioRecord]:
