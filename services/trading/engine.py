@@ -76,6 +76,8 @@ ACTIVATION_WAIT_SECONDS = 5.0
 MAX_PLACEMENT_BATCH = 64
 
 Committed = Callable[[str, Outcome], Awaitable[None]]
+# Called with the command's connection and order before its transaction commits.
+Remember = Callable[[TenantTrading, Order], Awaitable[None]]
 # A placed order, with the rejection risk gave it (the order is stored either way).
 Placed = tuple[Order, DomainError | None]
 
@@ -257,8 +259,12 @@ class Engine:
                 return ZERO, error.reason, None
             return required, "", portfolio.available_cash - required
 
-    async def cancel(self, caller: Identity, order_id: str) -> Order:
-        """Cancel one of the caller's open orders; a closed one gets ORDER_NOT_OPEN."""
+    async def cancel(self, caller: Identity, order_id: str,
+                     remember: Remember | None = None) -> Order:
+        """Cancel one of the caller's open orders; a closed one gets ORDER_NOT_OPEN.
+
+        `remember` stores the reply in the same transaction (see idempotency.OrderReply).
+        """
         tenant = caller.tenant_id
         await self._tenant(tenant)
         order = await self._find(caller, order_id)
@@ -280,6 +286,8 @@ class Engine:
                     settlement.touch(live)
                     settlement.release_closed()
                     outcome = await settlement.write()
+                    if remember is not None:
+                        await remember(db, live)
                 self._forget_closed(tenant, [live])
             await self._committed(tenant, outcome)
             return live
@@ -306,8 +314,12 @@ class Engine:
 
     async def replace(self, caller: Identity, order_id: str, quantity: Decimal | None,
                       limit_price: Decimal | None, stop_price: Decimal | None,
-                      time_in_force: TimeInForce | None) -> Order:
-        """Change an open order's quantity, prices or time in force."""
+                      time_in_force: TimeInForce | None, remember: Remember | None = None
+                      ) -> Order:
+        """Change an open order's quantity, prices or time in force.
+
+        `remember` stores the reply in the same transaction (see idempotency.OrderReply).
+        """
         tenant = caller.tenant_id
         await self._tenant(tenant)
         order = await self._find(caller, order_id)
@@ -346,6 +358,8 @@ class Engine:
                         live.record(EventType.REPLACED)
                         _settle(settlement, fills)
                         outcome = await settlement.write()
+                        if remember is not None:
+                            await remember(db, live)
                 self._forget_closed(tenant, [live])
             await self._committed(tenant, outcome)
             if refused is not None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from google.protobuf.message import Message
 
 from services.runtime.errors import FieldViolation, InvalidArgument
+from services.trading.domain.orders import Order
 from services.trading.store import TenantTrading
 
 Response = TypeVar("Response", bound=Message)
@@ -53,3 +54,25 @@ async def answered(db: TenantTrading, method: str, request: Message,
             [FieldViolation("request_id", "use a new id for a different request")],
             reason="REQUEST_ID_REUSED", metadata={"requestId": request_id})
     return response_type.FromString(stored["response"])
+
+
+class OrderReply(Generic[Response]):
+    """The reply to an order command, stored under its request id by the command itself.
+
+    The engine calls it inside the command's transaction, so the change and the stored answer
+    commit together: a retry after a crash finds both or neither, never a change without the
+    answer (which would make it act again).
+    """
+
+    def __init__(self, method: str, request: Message, response_type: type[Response],
+                 order_to_proto: Callable[[Order], Message]) -> None:
+        self.method, self.response_type = method, response_type
+        self._request, self._order_to_proto = request, order_to_proto
+        self.reply: Response | None = None
+
+    async def __call__(self, db: TenantTrading, order: Order) -> None:
+        self.reply = self.response_type(order=self._order_to_proto(order))
+        request_id: str = getattr(self._request, "request_id", "")
+        if request_id:
+            await db.remember(self.method, request_id, request_hash(self._request),
+                              self.reply.SerializeToString())

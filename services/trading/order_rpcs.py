@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import asyncpg
 import grpc
+from google.protobuf.message import Message
 from tradesage.trading.v1 import trading_resources_pb2 as pb
 from tradesage.trading.v1 import trading_service_pb2 as api
 from tradesage.type.v1 import stream_pb2
@@ -30,11 +31,11 @@ from services.trading.converters import (
     trade_to_proto,
 )
 from services.trading.domain.money import parse_positive
-from services.trading.domain.orders import OPEN_STATUSES
+from services.trading.domain.orders import OPEN_STATUSES, Order
 from services.trading.domain.risk import reference_price
 from services.trading.domain.tickets import validate_ticket
 from services.trading.engine import Engine, order_not_found
-from services.trading.idempotency import answered, once
+from services.trading.idempotency import OrderReply, Response, answered, once
 from services.trading.market_feed import MarketFeed
 from services.trading.portfolio_rpcs import parse_portfolio, time_or_none
 from services.trading.store import TenantTrading
@@ -163,27 +164,20 @@ class OrderRpcs:
             raise InvalidArgument("nothing to replace", [
                 FieldViolation("quantity", "set at least one of quantity, limit_price, "
                                "stop_price, time_in_force")])
-        answered = await self._answered(caller.tenant_id, "ReplaceOrder", request,
-                                        api.ReplaceOrderResponse)
-        if answered is not None:
-            return answered
-        order = await self._engine.replace(caller, order_id, quantity, limit, stop, tif)
-        reply = api.ReplaceOrderResponse(order=order_to_proto(order))
-        await self._remember(caller.tenant_id, "ReplaceOrder", request, reply)
-        return reply
+        return await self._once(
+            caller.tenant_id, request,
+            OrderReply("ReplaceOrder", request, api.ReplaceOrderResponse, order_to_proto),
+            lambda remember: self._engine.replace(caller, order_id, quantity, limit, stop, tif,
+                                                  remember))
 
     async def CancelOrder(self, request: api.CancelOrderRequest,
                           context: grpc.aio.ServicerContext) -> api.CancelOrderResponse:
         caller = require_identity()
         order_id = parse_order(request.name)
-        answered = await self._answered(caller.tenant_id, "CancelOrder", request,
-                                        api.CancelOrderResponse)
-        if answered is not None:
-            return answered
-        order = await self._engine.cancel(caller, order_id)
-        reply = api.CancelOrderResponse(order=order_to_proto(order))
-        await self._remember(caller.tenant_id, "CancelOrder", request, reply)
-        return reply
+        return await self._once(
+            caller.tenant_id, request,
+            OrderReply("CancelOrder", request, api.CancelOrderResponse, order_to_proto),
+            lambda remember: self._engine.cancel(caller, order_id, remember))
 
     async def CancelAllOrders(self, request: api.CancelAllOrdersRequest,
                               context: grpc.aio.ServicerContext) -> api.CancelAllOrdersResponse:
@@ -275,6 +269,28 @@ class OrderRpcs:
         async with tenant_transaction(self._order_pool, tenant) as connection:
             return await answered(TenantTrading(connection), method, request,  # type: ignore[arg-type]
                                   response_type)
+
+    async def _once(self, tenant: str, request: Message, memo: OrderReply[Response],
+                    command: Callable[[OrderReply[Response]], Awaitable[Order]]) -> Response:
+        """Run an order command once per request id; a retry gets the stored reply."""
+        method, response_type = memo.method, memo.response_type
+        earlier = await self._answered(tenant, method, request, response_type)
+        if earlier is not None:
+            return earlier  # type: ignore[return-value]
+        try:
+            await command(memo)
+        except (DomainError, asyncpg.UniqueViolationError) as error:
+            if (isinstance(error, asyncpg.UniqueViolationError)
+                    and error.table_name != "idempotency_keys"):
+                raise
+            # A concurrent twin may have committed first (this one then found the order closed,
+            # or rolled back on the twin's stored answer): answer as the twin was answered.
+            earlier = await self._answered(tenant, method, request, response_type)
+            if earlier is None:
+                raise
+            return earlier  # type: ignore[return-value]
+        assert memo.reply is not None
+        return memo.reply
 
     async def _remember(self, tenant: str, method: str, request: object, reply: object) -> None:
         if not getattr(request, "request_id", ""):

@@ -29,7 +29,7 @@ from services.trading.engine import owned_active, portfolio_not_found
 from services.trading.idempotency import once
 from services.trading.outbox import OutboxRelay
 from services.trading.store import PortfolioRecord, TenantTrading
-from services.trading.updates import Updates, portfolio_channel
+from services.trading.updates import Updates, portfolio_channel, with_ledger
 from services.trading.valuation import Valuer
 
 CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -230,8 +230,8 @@ class PortfolioRpcs:
 
     async def _after_cash(self, caller: Identity, portfolio_id: str,
                           entry: pb.LedgerEntry) -> None:
-        notice = pb.PortfolioUpdate(ledger_entry=entry,
-                                    update_time=to_timestamp(datetime.now(UTC)))
+        notice = with_ledger(pb.PortfolioUpdate(update_time=to_timestamp(datetime.now(UTC))),
+                             [entry])
         await self._updates.publish([(portfolio_channel(caller.tenant_id, portfolio_id),
                                       notice.SerializeToString())])
         self._relay.wake(caller.tenant_id)
@@ -356,8 +356,8 @@ class PortfolioRpcs:
             positions=[await self._valuer.position(record.id, p, record.base_currency_code)
                        for s, p in sorted(positions.items()) if s in touched],
             update_time=to_timestamp(datetime.now(UTC)))
-        if notice is not None and notice.HasField("ledger_entry"):
-            update.ledger_entry.CopyFrom(notice.ledger_entry)
+        if notice is not None:
+            with_ledger(update, list(notice.ledger_entries))
         return api.StreamPortfolioUpdatesResponse(update=update)
 
 

@@ -84,12 +84,18 @@ def outcome_messages(tenant_id: str, outcome: Outcome) -> list[tuple[str, bytes]
         message = event_to_proto(event.id, event.type.value, event.reason, event.snapshot,
                                  event.time, event.time, trade)
         messages.append((orders_channel(tenant_id, order.user_id), message.SerializeToString()))
-    ledger = {entry.portfolio_id: entry for entry in outcome.ledger}
     for portfolio_id in outcome.portfolios | set(outcome.positions):
-        notice = pb.PortfolioUpdate(update_time=to_timestamp(datetime.now(UTC)))
-        if (entry := ledger.get(portfolio_id)) is not None:
-            notice.ledger_entry.CopyFrom(ledger_to_proto(entry))
+        notice = with_ledger(pb.PortfolioUpdate(update_time=to_timestamp(datetime.now(UTC))), [
+            ledger_to_proto(e) for e in outcome.ledger if e.portfolio_id == portfolio_id])
         if (position := outcome.positions.get(portfolio_id)) is not None:
             notice.positions.add(symbol=position.symbol)
         messages.append((portfolio_channel(tenant_id, portfolio_id), notice.SerializeToString()))
     return messages
+
+
+def with_ledger(update: pb.PortfolioUpdate, entries: list[pb.LedgerEntry]) -> pb.PortfolioUpdate:
+    """Add the ledger entries a change booked to `update` (and the last one, for old clients)."""
+    update.ledger_entries.extend(entries)
+    if entries:
+        update.ledger_entry.CopyFrom(entries[-1])
+    return update

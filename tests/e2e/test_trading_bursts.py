@@ -104,3 +104,23 @@ async def test_a_burst_of_buys_sweeps_resting_sells_of_portfolios_outside_it(
     cash = (await carol.get(f"/api/v1/{buyer}")).json()["portfolio"]["cashBalance"]["amount"]
     fees = sum(Decimal(r.json()["order"]["fees"]["amount"]) for r in replies)
     assert Decimal(cash) == Decimal("10000.00") - Decimal("200.01") - fees
+
+
+async def test_twin_replace_and_cancel_requests_act_once_and_get_one_answer(
+        carol: httpx.AsyncClient, feed: Feed) -> None:
+    book = await portfolio(carol, "10000.00")
+    await quoted(carol, feed, SYMBOL, "99.00", "101.00")
+    order = await placed(carol, book, SYMBOL, "BUY", "1", "LIMIT", limit="95.00")
+    url = f"/api/v1/{order['name']}"
+
+    replaced = await burst(*(carol.post(f"{url}:replace", json={
+        "requestId": "twin-replace", "quantity": "3"}) for _ in range(4)))
+    canceled = await burst(*(carol.post(f"{url}:cancel", json={"requestId": "twin-cancel"})
+                             for _ in range(4)))
+
+    assert [r.status_code for r in replaced + canceled] == [200] * 8, [r.text for r in canceled]
+    assert len({r.text for r in replaced}) == 1 and len({r.text for r in canceled}) == 1
+    assert canceled[0].json()["order"]["status"] == "ORDER_STATUS_CANCELED"
+    events = (await carol.get(f"{url}/events")).json()["orderEvents"]
+    kinds = [e["type"].removeprefix("ORDER_EVENT_TYPE_") for e in events]
+    assert kinds.count("REPLACED") == 1 and kinds.count("CANCELED") == 1

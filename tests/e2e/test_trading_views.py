@@ -192,8 +192,9 @@ async def test_portfolio_stream_shows_cash_fills_and_live_pnl(
         await deposit(alice, book, "5000.00")
         await stream.until(lambda: any(cash_of(u) == "5000.00" for u in stream.of("update")))
         funded = next(u for u in stream.of("update") if cash_of(u) == "5000.00")
-        assert funded["ledgerEntry"]["type"] == "LEDGER_ENTRY_TYPE_DEPOSIT"
-        assert funded["ledgerEntry"]["amount"]["amount"] == "5000.00"
+        assert [(e["type"], e["amount"]["amount"]) for e in funded["ledgerEntries"]] == [
+            ("LEDGER_ENTRY_TYPE_DEPOSIT", "5000.00")]
+        assert funded["ledgerEntry"] == funded["ledgerEntries"][0]  # kept for older clients
 
         order = await placed(alice, book, "NVDA", "BUY", "10", "MARKET", tif="DAY")
         assert order["status"] == "ORDER_STATUS_FILLED"
@@ -201,6 +202,11 @@ async def test_portfolio_stream_shows_cash_fills_and_live_pnl(
         await stream.until(lambda: any(cash_of(u) == "3799.40" for u in stream.of("update")))
         bought = next(u for u in stream.of("update") if cash_of(u) == "3799.40")
         assert [p["symbol"] for p in bought["positions"]] == ["NVDA"]
+        # The fill booked the trade and then its fee, with the balance after each.
+        assert [(e["type"], e["amount"]["amount"], e["balanceAfter"]["amount"])
+                for e in bought["ledgerEntries"]] == [
+            ("LEDGER_ENTRY_TYPE_TRADE", "-1200.00", "3800.00"),
+            ("LEDGER_ENTRY_TYPE_FEE", "-0.60", "3799.40")]
         assert bought["positions"][0]["quantity"] == "10"
         assert bought["positions"][0]["costBasis"]["amount"] == "1200.60"
 

@@ -365,15 +365,26 @@ def test_a_fillable_fok_fills_completely_from_book_and_market() -> None:
     assert taker.status is OrderStatus.FILLED
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: FOK counts liquidity behind its own resting "
-                   "order, then self-trade prevention cancels it after a partial fill")
 def test_a_fok_is_never_partly_filled_by_self_trade_prevention() -> None:
+    # 5 from a stranger at 99, then the taker's own order at 100 stops the walk: the market's
+    # 5 at 101 lie behind it, so only 5 of 10 can fill and the FOK is killed untouched.
     paper = venue(quote("98", "101", size="5"))
     paper.submit(order(SELL, 5, "99", portfolio="other"))
     paper.submit(order(SELL, 5, "100", portfolio="p1"))
     taker = order(BUY, 10, "101", tif=FOK)
-    paper.submit(taker)
-    assert taker.filled_quantity in (0, 10)
+    assert paper.submit(taker) == []
+    assert taker.status is OrderStatus.CANCELED and last_reason(taker) == FILL_OR_KILL_UNFILLABLE
+
+
+def test_a_fok_counts_the_market_ahead_of_its_own_resting_order() -> None:
+    # The market's 5 at 99.5 come before the own order at 100: 5 + 5 fill the FOK.
+    paper = venue(quote("98", "99.5", size="5"))
+    paper.submit(order(SELL, 5, "99", portfolio="other"))
+    paper.submit(order(SELL, 5, "100", portfolio="p1"))
+    taker = order(BUY, 10, "101", tif=FOK)
+    fills = paper.submit(taker)
+    assert taker.status is OrderStatus.FILLED
+    assert [(f.quantity, f.price) for f in fills if f.order is taker] == [(5, 99), (5, d("99.5"))]
 
 
 # Paper venue: stops -----------------------------------------------------------------------
@@ -485,16 +496,16 @@ def test_a_replace_that_crosses_fills_at_once() -> None:
     assert len(paper.book) == 0
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: replacing the quantity down to the filled "
-                   "quantity leaves an open order with nothing left in the book")
-def test_a_replace_down_to_the_filled_quantity_closes_the_order() -> None:
+def test_a_replace_cannot_go_down_to_the_filled_quantity() -> None:
     paper = venue()
     resting = order(SELL, 10, "100", portfolio="a")
     paper.submit(resting)
     paper.submit(order(BUY, 4, "100", portfolio="b"))
-    paper.replace(resting, d(4), d(100), None, GTC)
-    assert resting.id not in paper.book
-    paper.submit(order(BUY, 1, "100", portfolio="c"))  # raises IllegalTransition today
+    with pytest.raises(ValueError, match="does not exceed the filled"):
+        paper.replace(resting, d(4), d(100), None, GTC)
+    assert resting.quantity == 10 and resting.id in paper.book
+    paper.replace(resting, d(5), d(100), None, GTC)
+    assert resting.remaining == 1 and resting.id in paper.book
 
 
 def test_self_trade_prevention_cancels_the_taker_remainder() -> None:
@@ -678,8 +689,11 @@ def test_a_position_above_its_limit_is_refused() -> None:
     policy = RiskPolicy(d(0), d(1500), d(500), True)
     error = refusal(order(BUY, 10, "100"), policy, exposure(position="10"))
     assert error.reason == "POSITION_LIMIT"
-    assert error.metadata == {"required": "2000.00", "available": "500.00", "limit": "1500",
+    assert error.metadata == {"required": "1000.00", "available": "500.00", "limit": "1500",
                               "symbol": "ACME"}
+    # Working buys count against the room too: 10 held + 3 working leave 200 of 1500.
+    error = refusal(order(BUY, 10, "100"), policy, exposure(position="10", open_buys="3"))
+    assert (error.metadata["required"], error.metadata["available"]) == ("1000.00", "200.00")
     # Reducing a position is always allowed, even above the limit.
     check_order(order(SELL, 5, "100"), d(100), policy, exposure(position="20"), FEES)
 

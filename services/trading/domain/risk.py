@@ -157,18 +157,22 @@ def _check_position_limit(order: Order, reference: Decimal, policy: RiskPolicy,
                           exposure: Exposure) -> None:
     if not policy.max_position_notional:
         return
+    # What the position comes to if the working orders on the order's side fill, then with it.
     if order.side is Side.BUY:
-        resulting = exposure.position + exposure.open_buys + order.quantity
+        working = exposure.position + exposure.open_buys
+        resulting = working + order.quantity
     else:
-        resulting = exposure.position - exposure.open_sells - order.quantity
-    before = abs(exposure.position)
+        working = exposure.position - exposure.open_sells
+        resulting = working - order.quantity
     exposure_after = abs(resulting) * reference
-    if abs(resulting) > before and exposure_after > policy.max_position_notional:
-        headroom = max(policy.max_position_notional - before * reference, ZERO)
+    if abs(resulting) > abs(exposure.position) and exposure_after > policy.max_position_notional:
+        # Both figures are measured from the working position: what the order adds, and the
+        # room the limit leaves.
+        committed = abs(working) * reference
         raise FailedPrecondition(
             f"the position in {order.symbol} would be worth {exposure_after:.2f}, above the "
             f"limit {policy.max_position_notional}",
             reason="POSITION_LIMIT",
-            metadata={"required": f"{exposure_after:.2f}",
-                      "available": f"{headroom:.2f}",
+            metadata={"required": f"{max(exposure_after - committed, ZERO):.2f}",
+                      "available": f"{max(policy.max_position_notional - committed, ZERO):.2f}",
                       "limit": str(policy.max_position_notional), "symbol": order.symbol})

@@ -118,7 +118,14 @@ class PaperVenue:
 
     def replace(self, order: Order, quantity: Decimal, limit_price: Decimal | None,
                 stop_price: Decimal | None, time_in_force: TimeInForce) -> list[Fill]:
-        """Apply new terms; a higher quantity or a new price loses time priority."""
+        """Apply new terms; a higher quantity or a new price loses time priority.
+
+        The new quantity must exceed what has filled (ValueError otherwise): an order cannot be
+        replaced down to, or below, its fills.
+        """
+        if quantity <= order.filled_quantity:
+            raise ValueError(f"the new quantity {quantity} does not exceed the filled "
+                             f"{order.filled_quantity}")
         keeps_priority = (quantity <= order.quantity and limit_price == order.limit_price
                           and stop_price == order.stop_price)
         order.time_in_force = time_in_force
@@ -298,18 +305,26 @@ class PaperVenue:
         return Fill(order, quantity, price, None, next(self._match_ids), order.remaining)
 
     def _fillable(self, order: Order) -> Decimal:
-        """Return how much of `order` could fill right now (for fill-or-kill)."""
+        """Return how much of `order` could fill right now (for fill-or-kill).
+
+        Walks the prices in the order `_take` would take them, so the portfolio's own resting
+        order ends the walk where self-trade prevention would stop the fill.
+        """
+        side, limit = order.side, order.working_price
+        market_price = self._market_price(side, limit)
+        market_left = ZERO if market_price is None else (
+            self._ask_left if side is Side.BUY else self._bid_left)
         available = ZERO
-        limit = order.working_price
-        if self._market_price(order.side, limit) is not None:
-            available += self._ask_left if order.side is Side.BUY else self._bid_left
-        for resting in self.book.resting(order.side.opposite):
+        for resting in self.book.resting(side.opposite):
             assert resting.limit_price is not None
-            if (not crosses(order.side, limit, resting.limit_price)
-                    or resting.portfolio_id == order.portfolio_id or available >= order.remaining):
+            if available >= order.remaining or not crosses(side, limit, resting.limit_price):
                 break
+            if market_price is not None and better(side, market_price, resting.limit_price):
+                available, market_left = available + market_left, ZERO
+            if resting.portfolio_id == order.portfolio_id:
+                return available
             available += resting.remaining
-        return available
+        return available + market_left
 
     def _triggers(self, order: Order, quote: MarketQuote | None = None) -> bool:
         """Return whether the market has traded through the stop price of `order`."""

@@ -288,13 +288,15 @@ class Trade(_message.Message):
     def __init__(self, name: _Optional[str] = ..., id: _Optional[str] = ..., order: _Optional[str] = ..., client_order_id: _Optional[str] = ..., portfolio: _Optional[str] = ..., symbol: _Optional[str] = ..., side: _Optional[_Union[OrderSide, str]] = ..., quantity: _Optional[str] = ..., price: _Optional[str] = ..., notional: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., fee: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., realized_pnl: _Optional[_Union[_money_pb2.Money, _Mapping]] = ..., trade_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., record_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class PortfolioUpdate(_message.Message):
-    __slots__ = ("portfolio", "positions", "ledger_entry", "update_time")
+    __slots__ = ("portfolio", "positions", "ledger_entry", "update_time", "ledger_entries")
     PORTFOLIO_FIELD_NUMBER: _ClassVar[int]
     POSITIONS_FIELD_NUMBER: _ClassVar[int]
     LEDGER_ENTRY_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    LEDGER_ENTRIES_FIELD_NUMBER: _ClassVar[int]
     portfolio: Portfolio
     positions: _containers.RepeatedCompositeFieldContainer[Position]
     ledger_entry: LedgerEntry
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, portfolio: _Optional[_Union[Portfolio, _Mapping]] = ..., positions: _Optional[_Iterable[_Union[Position, _Mapping]]] = ..., ledger_entry: _Optional[_Union[LedgerEntry, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    ledger_entries: _containers.RepeatedCompositeFieldContainer[LedgerEntry]
+    def __init__(self, portfolio: _Optional[_Union[Portfolio, _Mapping]] = ..., positions: _Optional[_Iterable[_Union[Position, _Mapping]]] = ..., ledger_entry: _Optional[_Union[LedgerEntry, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ledger_entries: _Optional[_Iterable[_Union[LedgerEntry, _Mapping]]] = ...) -> None: ...
