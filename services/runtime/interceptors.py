@@ -7,7 +7,10 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import asyncpg
 import grpc
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from services.runtime import identity
 from services.runtime.authz import Authorizer
@@ -18,6 +21,12 @@ log = logging.getLogger("tradesage.rpc")
 
 
 SessionCheck = Callable[[identity.Identity], Awaitable[None]]
+
+# A store out of reach (or out of free connections) is an outage to retry, not a bug: callers
+# get UNAVAILABLE (HTTP 503 at the edge) instead of INTERNAL.
+STORE_UNREACHABLE = (RedisConnectionError, RedisTimeoutError, asyncpg.PostgresConnectionError,
+                     asyncpg.TooManyConnectionsError, asyncpg.CannotConnectNowError,
+                     ConnectionError)
 
 
 class CallInterceptor(grpc.aio.ServerInterceptor):
@@ -124,6 +133,11 @@ def _failure_for(error: Exception, method: str) -> RpcFailure:
         return from_domain_error(error)
     if isinstance(error, NotImplementedError):
         return from_status(grpc.StatusCode.UNIMPLEMENTED, f"{method} is not implemented yet")
+    if isinstance(error, STORE_UNREACHABLE):
+        log.warning("store unreachable", extra={"method": method, "error": repr(error),
+                                                "request_id": identity.current_request_id()})
+        return from_status(grpc.StatusCode.UNAVAILABLE,
+                           "a data store is unreachable; retry shortly", reason="STORE_UNAVAILABLE")
     # Unexpected: log the stack trace here, send the caller only an opaque reference.
     request_id = identity.current_request_id()
     log.exception("unhandled error", extra={"method": method, "request_id": request_id})

@@ -121,6 +121,7 @@ class Engine:
         self._market = market
         self._committed = committed
         self._venues: dict[str, dict[str, PaperVenue]] = {}
+        self._by_symbol: dict[str, dict[str, PaperVenue]] = defaultdict(dict)  # symbol -> tenant
         self._orders: dict[str, dict[str, Order]] = {}  # tenant -> open order id -> order
         self._locks: dict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
         self._loading: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -375,10 +376,9 @@ class Engine:
 
     def _on_quote(self, quote: MarketQuote) -> None:
         """Schedule the venues this quote can fill or trigger (cheap; runs per tick)."""
-        for tenant, venues in self._venues.items():
-            venue = venues.get(quote.symbol)
+        for tenant, venue in self._by_symbol.get(quote.symbol, {}).items():
             key = (tenant, quote.symbol)
-            if venue is not None and key not in self._quote_work and venue.wants(quote):
+            if key not in self._quote_work and venue.wants(quote):
                 self._quote_work.add(key)
                 self._spawn(self._run_quote(tenant, quote.symbol))
 
@@ -494,11 +494,10 @@ class Engine:
                 return
             async with tenant_transaction(self._pool, tenant) as connection:
                 orders = await TenantTrading(connection).open_orders()
-            venues: dict[str, PaperVenue] = {}
+            self._venues[tenant] = {}
             for order in orders:
-                venues.setdefault(order.symbol, PaperVenue(order.symbol)).restore(order)
+                self._venue(tenant, order.symbol).restore(order)
             self._orders[tenant] = {o.id: o for o in orders}
-            self._venues[tenant] = venues
 
     async def _reload_symbol(self, tenant: str, symbol: str) -> None:
         """Rebuild one venue from the database after a failed command (lock held)."""
@@ -507,7 +506,7 @@ class Engine:
         venue = PaperVenue(symbol)
         for order in orders:
             venue.restore(order)
-        self._venues[tenant][symbol] = venue
+        self._venues[tenant][symbol] = self._by_symbol[symbol][tenant] = venue
         tracked = self._orders[tenant]
         for order_id in [i for i, o in tracked.items() if o.symbol == symbol]:
             del tracked[order_id]
@@ -516,7 +515,11 @@ class Engine:
     # Helpers
 
     def _venue(self, tenant: str, symbol: str) -> PaperVenue:
-        return self._venues[tenant].setdefault(symbol, PaperVenue(symbol))
+        venue = self._venues[tenant].get(symbol)
+        if venue is None:
+            venue = self._venues[tenant][symbol] = self._by_symbol[symbol][tenant] = PaperVenue(
+                symbol)
+        return venue
 
     def _track(self, tenant: str, order: Order) -> None:
         self._orders[tenant][order.id] = order
@@ -613,7 +616,7 @@ class Engine:
 def _exposure(venue: PaperVenue, portfolio_id: str, cash: Decimal, position: Decimal,
               reserved: Decimal) -> Exposure:
     """Return what a portfolio holds and has working in the venue's symbol."""
-    working = [o for o in venue.open_orders() if o.portfolio_id == portfolio_id]
+    working = venue.working(portfolio_id)
     return Exposure(
         available_cash=cash - reserved, position=position,
         open_buys=sum((o.remaining for o in working if o.side is Side.BUY), ZERO),

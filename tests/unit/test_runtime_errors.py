@@ -2,12 +2,16 @@
 
 import json
 
+import asyncpg
 import grpc
 import pytest
 from google.rpc import error_details_pb2
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from services.runtime import errors, status
 from services.runtime.errors import FieldViolation, InvalidArgument, NotFound
+from services.runtime.interceptors import _failure_for
 from services.runtime.peers import PeerError, peer_error
 
 
@@ -199,3 +203,20 @@ def test_peer_error_without_details_uses_the_code_name():
 
     assert (error.status, error.reason, error.metadata, error.message) == (
         "UNAVAILABLE", "UNAVAILABLE", {}, "")
+
+
+@pytest.mark.parametrize("error", [
+    RedisConnectionError("Too many connections"), RedisTimeoutError("read timed out"),
+    asyncpg.TooManyConnectionsError("sorry, too many clients already"), ConnectionRefusedError()])
+def test_an_unreachable_store_is_unavailable_not_internal(error: Exception) -> None:
+    failure = _failure_for(error, "/tradesage.trading.v1.TradingService/PlaceOrder")
+
+    assert failure.code is grpc.StatusCode.UNAVAILABLE
+    assert _edge(failure)["error"]["code"] == "STORE_UNAVAILABLE"
+
+
+def test_an_unexpected_error_stays_internal_and_opaque() -> None:
+    failure = _failure_for(KeyError("secret detail"), "/x.v1.S/M")
+
+    assert failure.code is grpc.StatusCode.INTERNAL
+    assert "secret" not in failure.edge_body

@@ -508,6 +508,23 @@ def test_a_replace_cannot_go_down_to_the_filled_quantity() -> None:
     assert resting.remaining == 1 and resting.id in paper.book
 
 
+def test_working_lists_a_portfolios_open_orders_on_the_venue() -> None:
+    paper = venue(quote("98", "102"))
+    resting = order(BUY, 5, "99", portfolio="a")
+    stop = order(SELL, 2, kind=STOP, stop="90", portfolio="a")
+    other = order(SELL, 3, "101", portfolio="b")
+    for placed in (resting, stop, other):
+        paper.submit(placed)
+    assert {o.id for o in paper.working("a")} == {resting.id, stop.id}
+    paper.submit(order(SELL, 5, "99", portfolio="c"))  # fills the resting buy
+    paper.cancel(stop, "CANCELED_BY_USER")
+    assert paper.working("a") == [] and paper.working("b") == [other]
+    restored = order(BUY, 1, "97", portfolio="a")
+    restored.accept()
+    paper.restore(restored)
+    assert paper.working("a") == [restored]
+
+
 def test_self_trade_prevention_cancels_the_taker_remainder() -> None:
     paper = venue()
     stranger = order(SELL, 2, "99", portfolio="other")
