@@ -14,13 +14,14 @@ from services.trading.domain.orders import Order, Side
 class OrderBook:
     """The resting limit orders of one symbol; bids best-first by highest price, asks by lowest."""
 
-    __slots__ = ("_asks", "_bids", "_orders")
+    __slots__ = ("_asks", "_bids", "_by_portfolio", "_orders")
 
     def __init__(self) -> None:
         # Bids are keyed by the negated price so both sides iterate best price first.
         self._bids: SortedDict = SortedDict()
         self._asks: SortedDict = SortedDict()
         self._orders: dict[str, Order] = {}
+        self._by_portfolio: dict[str, dict[str, Order]] = {}
 
     def __len__(self) -> int:
         return len(self._orders)
@@ -37,11 +38,16 @@ class OrderBook:
             level = side[key] = deque()
         level.append(order)
         self._orders[order.id] = order
+        mine = self._by_portfolio.get(order.portfolio_id)
+        if mine is None:  # kept once made: portfolios come back, and a dict is cheap
+            mine = self._by_portfolio[order.portfolio_id] = {}
+        mine[order.id] = order
 
     def remove(self, order: Order) -> None:
         """Take `order` out of the book (no-op if it is not resting)."""
         if self._orders.pop(order.id, None) is None:
             return
+        del self._by_portfolio[order.portfolio_id][order.id]
         assert order.limit_price is not None
         side, key = self._side_and_key(order.side, order.limit_price)
         level = side[key]
@@ -68,6 +74,10 @@ class OrderBook:
         """Yield the resting orders of `side` in priority order (a snapshot, safe to mutate)."""
         levels = self._bids if side is Side.BUY else self._asks
         return iter([order for level in levels.values() for order in level])
+
+    def of_portfolio(self, portfolio_id: str) -> list[Order]:
+        """Return the portfolio's resting orders."""
+        return list(self._by_portfolio.get(portfolio_id, {}).values())
 
     def orders(self) -> Iterator[Order]:
         """Yield every resting order."""

@@ -97,8 +97,6 @@ class PaperVenue:
         self.triggered: list[Order] = []
         self._bid_left = ZERO
         self._ask_left = ZERO
-        # Orders that started working here, per portfolio; closed ones are pruned on reading.
-        self._working: dict[str, dict[str, Order]] = {}
 
     # The Venue interface
 
@@ -106,7 +104,6 @@ class PaperVenue:
         """Accept `order` and work it: match at once, rest it, or park it until triggered."""
         order.venue_order_id = f"paper-{order.id}"
         order.accept()
-        self._working.setdefault(order.portfolio_id, {})[order.id] = order
         return self._work(order)
 
     def cancel(self, order: Order, reason: str) -> None:
@@ -168,7 +165,6 @@ class PaperVenue:
 
     def restore(self, order: Order) -> None:
         """Put back an open order loaded from storage, without matching it."""
-        self._working.setdefault(order.portfolio_id, {})[order.id] = order
         if order.is_waiting_for_trigger:
             self._stops.append(order)
         elif order.rests_in_book:
@@ -188,12 +184,8 @@ class PaperVenue:
 
     def working(self, portfolio_id: str) -> list[Order]:
         """Return the portfolio's orders working on this venue (its risk exposure here)."""
-        orders = self._working.get(portfolio_id)
-        if not orders:
-            return []
-        for order_id in [i for i, o in orders.items() if not o.status.is_open]:
-            del orders[order_id]
-        return list(orders.values())
+        parked = [o for o in (*self._stops, *self._pending) if o.portfolio_id == portfolio_id]
+        return self.book.of_portfolio(portfolio_id) + parked
 
     def wants(self, quote: MarketQuote) -> bool:
         """Return whether `quote` could trigger or fill anything here (a cheap pre-check)."""
