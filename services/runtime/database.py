@@ -37,6 +37,12 @@ def mark_clean(connection: asyncpg.Connection) -> None:
     _clean.add(id(connection.get_settings()))
 
 
+async def _forget_clean(connection: asyncpg.Connection) -> None:
+    # A mark must not outlive its use: a connection closed without a reset leaves its key,
+    # and a later connection's settings object could take the same id.
+    _clean.discard(id(connection.get_settings()))
+
+
 async def _reset_unless_clean(connection: asyncpg.Connection) -> None:
     key = id(connection.get_settings())
     if key in _clean:
@@ -51,7 +57,7 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10,
     for attempt in range(1, attempts + 1):
         try:
             return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size,
-                                             reset=_reset_unless_clean)
+                                             setup=_forget_clean, reset=_reset_unless_clean)
         except (OSError, asyncpg.CannotConnectNowError) as error:
             if attempt == attempts:
                 raise

@@ -46,11 +46,11 @@ async def tenant_transaction(pool: asyncpg.Pool,
         # with the transaction, so the connection goes back to the pool clean and its reset
         # query can be skipped. application_name lets the tenant's health report count its
         # connections in pg_stat_activity.
-        await connection.execute(
-            f"BEGIN; SET LOCAL ROLE {role}; SET LOCAL search_path TO {schema};"
-            f" SET LOCAL application_name TO '{schema}';"
-            f" SELECT set_config('{TENANT_SETTING}', '{uuid.UUID(tenant_id)}', true)")
         try:
+            await connection.execute(
+                f"BEGIN; SET LOCAL ROLE {role}; SET LOCAL search_path TO {schema};"
+                f" SET LOCAL application_name TO '{schema}';"
+                f" SELECT set_config('{TENANT_SETTING}', '{uuid.UUID(tenant_id)}', true)")
             yield connection
         except BaseException:
             with contextlib.suppress(Exception):  # else the pool's release rolls back or drops it

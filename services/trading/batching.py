@@ -7,14 +7,17 @@ amortizes the transaction's round trips over every waiting order, so throughput 
 load instead of collapsing into a queue of transactions.
 
 The handler answers each request's future, and may hand back requests it could not take in
-this batch; they run first in the next one. A caller that stops waiting does not withdraw its
+this batch; they run first in the next one. If a batch of several fails as a whole (one
+request's bad data can fail the shared transaction), each of its unanswered requests is tried
+again alone, so only the culprit fails. A caller that stops waiting does not withdraw its
 request: once queued, it is handled (an order placed by a client that gave up is found by its
-client order id when the client retries).
+client order id when the client retries), except that it is not retried after such a failure.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
@@ -65,20 +68,29 @@ class Batcher(Generic[Key, Payload, Answer]):
         pending: Pending[Payload, Answer] = Pending(payload)
         self._queues.setdefault(key, deque()).append(pending)
         if key not in self._workers:
-            self._workers[key] = asyncio.create_task(self._work(key))
+            # A context of its own: the batch is nobody's request (logs, request ids).
+            self._workers[key] = asyncio.create_task(self._work(key),
+                                                     context=contextvars.Context())
         return await pending.future
 
     async def _work(self, key: Key) -> None:
         queue = self._queues[key]
         batch: list[Pending[Payload, Answer]] = []
+        alone = 0  # requests at the front of the queue to retry one by one
         try:
             while queue:
-                batch = [queue.popleft() for _ in range(min(len(queue), self._max_batch))]
+                size = 1 if alone else min(len(queue), self._max_batch)
+                alone = max(alone - 1, 0)
+                batch = [queue.popleft() for _ in range(size)]
                 try:
                     deferred = await self._handler(key, batch)
-                except Exception as error:  # the whole batch failed: so does each request
-                    for pending in batch:
-                        pending.fail(error)
+                except Exception as error:
+                    if len(batch) == 1:
+                        batch[0].fail(error)
+                        continue
+                    retry = [p for p in batch if not p.future.done()]
+                    queue.extendleft(reversed(retry))
+                    alone += len(retry)
                     continue
                 if deferred and deferred[0] is batch[0]:
                     raise RuntimeError("a batch handler must take the first request")

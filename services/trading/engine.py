@@ -21,10 +21,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Protocol
 
 import asyncpg
 
 from services.runtime.errors import (
+    Aborted,
     AlreadyExists,
     DomainError,
     FailedPrecondition,
@@ -76,8 +78,16 @@ ACTIVATION_WAIT_SECONDS = 5.0
 MAX_PLACEMENT_BATCH = 64
 
 Committed = Callable[[str, Outcome], Awaitable[None]]
-# Called with the command's connection and order before its transaction commits.
-Remember = Callable[[TenantTrading, Order], Awaitable[None]]
+
+
+class Remember(Protocol):
+    """Stores a command's reply under its request id, in the command's own transaction."""
+
+    async def __call__(self, db: TenantTrading, order: Order) -> None:
+        """Store the reply to the command that just changed `order`."""
+
+    async def answered(self, db: TenantTrading) -> bool:
+        """Return whether a twin of this request was answered already."""
 # A placed order, with the rejection risk gave it (the order is stored either way).
 Placed = tuple[Order, DomainError | None]
 
@@ -99,6 +109,12 @@ def order_not_open(order: Order) -> FailedPrecondition:
     return FailedPrecondition(
         f"order {order.id} is {order.status.value}, so it can no longer change",
         reason="ORDER_NOT_OPEN", metadata={"orderId": order.id, "status": order.status.value})
+
+
+def twin_answered() -> Aborted:
+    """Return the error for a request whose twin was answered first (its reply is stored)."""
+    return Aborted("this request was already answered; retry to get the answer",
+                   reason="REQUEST_ALREADY_ANSWERED")
 
 
 def owned_active(portfolio: PortfolioRecord | None, caller: Identity,
@@ -177,8 +193,11 @@ class Engine:
             venue = self._venue(tenant, symbol)
             if (quote := self._market.latest(symbol)) is not None:
                 venue.set_quote(quote)
+            now = datetime.now(UTC)  # the batch's orders are placed, and written, together
             orders = [self._new_order(p.payload.caller, p.payload.portfolio_id, p.payload.ticket,
-                                      p.payload.instrument) for p in batch]
+                                      p.payload.instrument, now) for p in batch]
+            # The tenant's plan as the batch's first request found it, for every order of it.
+            fees, policy = batch[0].payload.fees, batch[0].payload.policy
             touched = {i for order in orders for i in venue.portfolios_touched(order)}
             placed: list[tuple[Pending[_Placement, Placed], Placed]] = []
             deferred: list[Pending[_Placement, Placed]] = []
@@ -186,8 +205,7 @@ class Engine:
                 async with tenant_transaction(self._pool, tenant) as connection:
                     db = TenantTrading(connection)
                     settlement = await Settlement.lock(
-                        db, sorted(touched), batch[0].payload.fees, symbol,
-                        orders[0].create_time or datetime.now(UTC),
+                        db, sorted(touched), fees, symbol, now,
                         [(p.payload.portfolio_id, p.payload.ticket.client_order_id)
                          for p in batch])
                     claimed: set[tuple[str, str]] = set()
@@ -201,7 +219,7 @@ class Engine:
                         claimed.add(client)
                         try:
                             placed.append((pending, await self._place_one(
-                                db, venue, settlement, request, order, run)))
+                                db, venue, settlement, request, order, policy, run)))
                         except DomainError as error:  # nothing of it was changed yet
                             pending.fail(error)
                     outcome = await settlement.write()
@@ -212,7 +230,8 @@ class Engine:
         return deferred
 
     async def _place_one(self, db: TenantTrading, venue: PaperVenue, settlement: Settlement,
-                         request: _Placement, order: Order, run: _Command) -> Placed:
+                         request: _Placement, order: Order, policy: RiskPolicy,
+                         run: _Command) -> Placed:
         """Place one order of a batch (under the venue's lock, in the batch's transaction)."""
         portfolio_id, caller = request.portfolio_id, request.caller
         prior = settlement.prior_orders.get((portfolio_id, request.ticket.client_order_id))
@@ -223,8 +242,8 @@ class Engine:
         order.currency_code = portfolio.base_currency_code
         await self._check_plan(db, caller.tenant_id, request.limits, settlement.new_orders)
         settlement.new_order(order)
-        rejection = self._pre_trade(venue, order, portfolio, settlement, request.policy,
-                                    request.fees, request.instrument)
+        rejection = self._pre_trade(venue, order, portfolio, settlement, policy,
+                                    request.instrument)
         if rejection is None:
             run.mutated = True
             self._track(caller.tenant_id, order)
@@ -241,7 +260,7 @@ class Engine:
         fees, policy = await self._references.fees(plan), await self._references.policy(plan)
         await self._tenant(tenant)
         quote = await self._market.quote(ticket.symbol)
-        order = self._new_order(caller, portfolio_id, ticket, instrument)
+        order = self._new_order(caller, portfolio_id, ticket, instrument, datetime.now(UTC))
         venue = self._venue(tenant, ticket.symbol)
         async with tenant_transaction(self._pool, tenant) as connection:
             db = TenantTrading(connection)
@@ -272,7 +291,7 @@ class Engine:
         async with self._locks[tenant, order.symbol]:
             live = self._orders[tenant].get(order_id)
             if live is None:
-                await self._refuse(caller, order_id, EventType.CANCEL_REJECTED)
+                await self._refuse(caller, order_id, EventType.CANCEL_REJECTED, remember)
             assert live is not None
             venue = self._venue(tenant, live.symbol)
             plan, _ = await self._plans.plan_and_limits(tenant)
@@ -330,7 +349,7 @@ class Engine:
         async with self._locks[tenant, order.symbol]:
             live = self._orders[tenant].get(order_id)
             if live is None:
-                await self._refuse(caller, order_id, EventType.REPLACE_REJECTED)
+                await self._refuse(caller, order_id, EventType.REPLACE_REJECTED, remember)
             assert live is not None
             terms = _new_terms(live, quantity, limit_price, stop_price, time_in_force,
                                instrument)
@@ -340,6 +359,8 @@ class Engine:
             async with self._command(tenant, venue) as run:
                 async with tenant_transaction(self._pool, tenant) as connection:
                     db = TenantTrading(connection)
+                    if remember is not None and await remember.answered(db):
+                        raise twin_answered()  # before acting: the twin's change stands
                     trial = _with_terms(live, *terms)
                     settlement = await Settlement.lock(
                         db, list(venue.portfolios_touched(trial)), fees, live.symbol,
@@ -539,8 +560,7 @@ class Engine:
         task.add_done_callback(self._tasks.discard)
 
     def _new_order(self, caller: Identity, portfolio_id: str, ticket: OrderTicket,
-                   instrument: Instrument) -> Order:
-        now = datetime.now(UTC)
+                   instrument: Instrument, now: datetime) -> Order:
         order = Order(
             id=str(uuid.uuid4()), portfolio_id=portfolio_id, user_id=caller.user_id,
             client_order_id=ticket.client_order_id, symbol=ticket.symbol, side=ticket.side,
@@ -563,7 +583,7 @@ class Engine:
                         await db.count_orders_since(start) + unwritten)
 
     def _pre_trade(self, venue: PaperVenue, order: Order, portfolio: PortfolioRecord,
-                   settlement: Settlement, policy: RiskPolicy, fees: FeeSchedule,
+                   settlement: Settlement, policy: RiskPolicy,
                    instrument: Instrument) -> DomainError | None:
         """Run the risk checks; a refused order is rejected (and stored) rather than raised."""
         try:
@@ -578,7 +598,8 @@ class Engine:
             exposure = _exposure(venue, portfolio.id, settlement.cash(portfolio.id),
                                  settlement.held_quantity(portfolio.id),
                                  settlement.reserved(portfolio.id))
-            settlement.hold(order, check_order(order, reference, policy, exposure, fees))
+            settlement.hold(order, check_order(order, reference, policy, exposure,
+                                              settlement.fees))
         except DomainError as error:
             order.reject(error.reason)
             order.reject_details = dict(error.metadata)
@@ -598,13 +619,20 @@ class Engine:
             raise order_not_found(order_id)
         return stored
 
-    async def _refuse(self, caller: Identity, order_id: str, event: EventType) -> None:
-        """Record a refused cancel or replace of a closed order, then raise ORDER_NOT_OPEN."""
+    async def _refuse(self, caller: Identity, order_id: str, event: EventType,
+                      remember: Remember | None) -> None:
+        """Record a refused cancel or replace of a closed order, then raise ORDER_NOT_OPEN.
+
+        A twin of an answered request (it closed the order) is refused without a record: the
+        caller answers it with the twin's reply.
+        """
         async with tenant_transaction(self._pool, caller.tenant_id) as connection:
             db = TenantTrading(connection)
             stored = await db.order(order_id, lock=True)
             if stored is None or stored.user_id != caller.user_id:
                 raise order_not_found(order_id)
+            if remember is not None and await remember.answered(db):
+                raise twin_answered()
             stored.record(event, "ORDER_NOT_OPEN")
             settlement = Settlement(db, {}, FeeSchedule(ZERO, ZERO), stored.symbol,
                                     datetime.now(UTC))

@@ -70,7 +70,13 @@ class OrderReply(Generic[Response]):
         self._request, self._order_to_proto = request, order_to_proto
         self.reply: Response | None = None
 
+    async def answered(self, db: TenantTrading) -> bool:
+        """Return whether this request id has a stored reply (a twin committed first)."""
+        request_id: str = getattr(self._request, "request_id", "")
+        return bool(request_id) and await db.remembered(self.method, request_id) is not None
+
     async def __call__(self, db: TenantTrading, order: Order) -> None:
+        """Build the reply from the changed order and store it under the request id."""
         self.reply = self.response_type(order=self._order_to_proto(order))
         request_id: str = getattr(self._request, "request_id", "")
         if request_id:

@@ -1,12 +1,13 @@
 """The bookkeeping of one engine command, inside its transaction.
 
 A settlement starts by locking the portfolios the command may touch (in id order, so two
-commands never deadlock), with their positions in the command's symbol: positions change only
-under their portfolio's lock. Fills become trades, cash ledger entries (the trade and its
-fee), position changes and realized P&L; reservations follow what is left of each order; every
-order event is stored with the order's state right after it, and the events other services
-care about go to the outbox. Nothing is written until `write`, which writes it all in one
-statement, so a rejected command leaves no trace but its own.
+commands never deadlock), with their positions in the command's symbol (see
+`TenantTrading.lock_portfolios` for why those need no lock of their own). Fills become trades,
+cash ledger entries (the trade and its fee), position changes and realized P&L; reservations
+follow what is left of each order; every order event is stored with the order's state right
+after it, in the order the events happened, and the events other services care about go to
+the outbox. Nothing is written until `write`, which writes it all in one statement, so a
+rejected command leaves no trace but its own.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class Settlement:
     def __init__(self, db: TenantTrading, portfolios: dict[str, PortfolioRecord],
                  fees: FeeSchedule, symbol: str, now: datetime,
                  positions: dict[str, Position] | None = None) -> None:
-        self._db, self._fees, self._symbol, self._now = db, fees, symbol, now
+        self._db, self.fees, self._symbol, self._now = db, fees, symbol, now
         self.portfolios = portfolios
         self._cash = {p: r.cash_balance for p, r in portfolios.items()}
         self._reserved = {p: r.reserved_cash for p, r in portfolios.items()}
@@ -131,7 +132,7 @@ class Settlement:
         """
         order = fill.order
         notional = fill.quantity * fill.price
-        fee = self._fees.fee(notional, order.fees, notional_before)
+        fee = self.fees.fee(notional, order.fees, notional_before)
         order.fees += fee
         position = self.position(order.portfolio_id)
         realized = position.apply_fill(order.side, fill.quantity, fill.price, fee, self._now)
@@ -184,7 +185,7 @@ class Settlement:
         effects.outbox = [{"aggregate_type": kind, "aggregate_id": key, "event_type": event,
                            "payload": payload}
                           for kind, key, event, payload in self._outbox(outcome)]
-        await effects.write(self._db.connection)
+        await self._db.write_effects(effects)
         return outcome
 
     def _book_ledger(self, outcome: Outcome, effects: CommandEffects) -> None:
@@ -198,18 +199,20 @@ class Settlement:
             effects.ledger.append(dataclasses.asdict(entry))
 
     def _record_events(self, outcome: Outcome, effects: CommandEffects) -> None:
+        trades = {order_id: iter(fills) for order_id, fills in self._trades.items()}
+        happened = sorted(((event, order) for order in self._orders.values()
+                           for event in order.pending_events), key=lambda pair: pair[0].sequence)
+        for event, order in happened:
+            trade = next(trades[order.id]) if event.type is EventType.FILLED else None
+            record = StoredEvent(str(uuid.uuid4()), order.id, event.type, event.reason,
+                                 trade.id if trade else None, order_snapshot(order, event),
+                                 self._now)
+            outcome.events.append((order, record, trade))
+            effects.events.append({
+                "id": record.id, "order_id": order.id, "event_type": event.type.value,
+                "trade_id": record.trade_id, "reason": record.reason,
+                "order_snapshot": record.snapshot, "event_time": self._now})
         for order in self._orders.values():
-            trades = iter(self._trades.get(order.id, ()))
-            for event in order.pending_events:
-                trade = next(trades) if event.type is EventType.FILLED else None
-                record = StoredEvent(str(uuid.uuid4()), order.id, event.type, event.reason,
-                                     trade.id if trade else None, order_snapshot(order, event),
-                                     self._now)
-                outcome.events.append((order, record, trade))
-                effects.events.append({
-                    "id": record.id, "order_id": order.id, "event_type": event.type.value,
-                    "trade_id": record.trade_id, "reason": record.reason,
-                    "order_snapshot": record.snapshot, "event_time": self._now})
             order.pending_events.clear()
 
     def _touched_portfolios(self) -> set[str]:

@@ -6,6 +6,7 @@ under the tenant's role and schema; the caller owns the transaction.
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Mapping, Sequence
@@ -19,6 +20,7 @@ import asyncpg
 from services.trading.domain.orders import OPEN_STATUSES, EventType, Order
 from services.trading.domain.positions import Position
 from services.trading.domain.risk import FeeSchedule, RiskPolicy
+from services.trading.effects import CommandEffects, Row
 from services.trading.records import ORDER_COLUMNS, order_from_row, position_from_row
 
 
@@ -174,6 +176,107 @@ def _trade(row: Mapping[str, Any]) -> TradeRecord:
         "portfolio_id": str(row["portfolio_id"]), "currency_code": row["currency_code"].strip()})
 
 
+# A command's writes in one statement: each table's rows travel as one JSON array, and one
+# data-modifying CTE per table that has rows inserts or updates them. Foreign keys between the
+# new rows hold (PostgreSQL checks them at the end of the statement); ledger entries and
+# events go in the order given (`n`), since their sequence numbers record booking order.
+_ORDER_COLUMNS = """id uuid, portfolio_id uuid, user_id uuid, client_order_id text,
+    venue_order_id text, symbol text, side text, order_type text, time_in_force text,
+    quantity numeric, limit_price numeric, stop_price numeric, protection_price numeric,
+    status text, filled_quantity numeric, average_fill_price numeric, fees numeric,
+    reserved_cash numeric, currency_code text, reject_reason text, reject_details jsonb,
+    triggered boolean, create_time timestamptz, update_time timestamptz,
+    expire_time timestamptz, priority_time timestamptz"""
+_ORDER_NAMES = ", ".join(line.split()[0] for line in _ORDER_COLUMNS.replace("\n", "").split(","))
+
+# One CTE per table, in this order; `$rows` is that table's JSON array.
+_PARTS = {
+    "new_orders": f"""
+    INSERT INTO orders ({_ORDER_NAMES})
+    SELECT {_ORDER_NAMES} FROM jsonb_to_recordset($rows::jsonb) AS x({_ORDER_COLUMNS})""",
+    "changed_orders": f"""
+    UPDATE orders o SET venue_order_id = x.venue_order_id, time_in_force = x.time_in_force,
+        quantity = x.quantity, limit_price = x.limit_price, stop_price = x.stop_price,
+        status = x.status, filled_quantity = x.filled_quantity,
+        average_fill_price = x.average_fill_price, fees = x.fees,
+        reserved_cash = x.reserved_cash, triggered = x.triggered, update_time = x.update_time,
+        priority_time = coalesce(x.priority_time, o.priority_time), version = o.version + 1
+    FROM jsonb_to_recordset($rows::jsonb) AS x({_ORDER_COLUMNS})
+    WHERE o.id = x.id""",
+    "trades": """
+    INSERT INTO trades (id, order_id, portfolio_id, venue_trade_id, symbol, side, quantity,
+                        price, notional, fee, realized_pnl, currency_code, trade_time)
+    SELECT * FROM jsonb_to_recordset($rows::jsonb) AS x(
+        id uuid, order_id uuid, portfolio_id uuid, venue_trade_id text, symbol text,
+        side text, quantity numeric, price numeric, notional numeric, fee numeric,
+        realized_pnl numeric, currency_code text, trade_time timestamptz)""",
+    "ledger": """
+    INSERT INTO cash_ledger_entries (id, portfolio_id, entry_type, amount, balance_after,
+                                     currency_code, description, order_id, trade_id,
+                                     create_time)
+    SELECT id, portfolio_id, entry_type, amount, balance_after, currency_code, description,
+           order_id, trade_id, create_time
+    FROM jsonb_to_recordset($rows::jsonb) AS x(
+        n integer, id uuid, portfolio_id uuid, entry_type text, amount numeric,
+        balance_after numeric, currency_code text, description text, order_id uuid,
+        trade_id uuid, create_time timestamptz)
+    ORDER BY n""",
+    "events": """
+    INSERT INTO order_events (id, order_id, event_type, trade_id, reason, order_snapshot,
+                              event_time)
+    SELECT id, order_id, event_type, trade_id, reason, order_snapshot::jsonb, event_time
+    FROM jsonb_to_recordset($rows::jsonb) AS x(
+        n integer, id uuid, order_id uuid, event_type text, trade_id uuid, reason text,
+        order_snapshot text, event_time timestamptz)
+    ORDER BY n""",
+    "positions": """
+    INSERT INTO positions (portfolio_id, symbol, quantity, average_cost, cost_basis,
+                           realized_pnl, open_time, update_time)
+    SELECT * FROM jsonb_to_recordset($rows::jsonb) AS x(
+        portfolio_id uuid, symbol text, quantity numeric, average_cost numeric,
+        cost_basis numeric, realized_pnl numeric, open_time timestamptz,
+        update_time timestamptz)
+    ON CONFLICT (portfolio_id, symbol) DO UPDATE SET quantity = excluded.quantity,
+        average_cost = excluded.average_cost, cost_basis = excluded.cost_basis,
+        realized_pnl = excluded.realized_pnl, open_time = excluded.open_time,
+        update_time = excluded.update_time, version = positions.version + 1""",
+    "totals": """
+    UPDATE portfolios p SET cash_balance = p.cash_balance + x.cash_delta,
+        reserved_cash = x.reserved_cash, realized_pnl = p.realized_pnl + x.realized_delta,
+        update_time = now(), version = p.version + 1
+    FROM jsonb_to_recordset($rows::jsonb) AS x(
+        id uuid, cash_delta numeric, reserved_cash numeric, realized_delta numeric)
+    WHERE p.id = x.id""",
+    "outbox": """
+    INSERT INTO outbox (aggregate_type, aggregate_id, event_type, payload)
+    SELECT aggregate_type, aggregate_id, event_type, payload
+    FROM jsonb_to_recordset($rows::jsonb) AS x(
+        n integer, aggregate_type text, aggregate_id text, event_type text, payload jsonb)
+    ORDER BY n""",
+}
+
+
+@functools.cache
+def _statement(present: tuple[str, ...]) -> str:
+    """Return the statement writing the tables in `present` (fewer CTEs plan faster)."""
+    ctes = [f"{name} AS ({_PARTS[name].replace('$rows', f'${number}')})"
+            for number, name in enumerate(present, start=1)]
+    return "WITH " + ",\n".join(ctes) + "\nSELECT 1"
+
+
+def _encode(value: object) -> str:
+    # Exact text for the SQL types: numeric from Decimal's digits, never through a float.
+    if isinstance(value, Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def _json(rows: list[Row]) -> str:
+    return json.dumps(rows, default=_encode, separators=(",", ":"))
+
+
 class TenantTrading:
     """Statements on one tenant's trading tables, inside the caller's transaction."""
 
@@ -208,9 +311,12 @@ class TenantTrading:
                               ) -> LockedPortfolios:
         """Lock portfolios in id order; return them and their positions in `symbol`.
 
-        Positions change only under their portfolio's lock, so they need none of their own.
-        `client_orders` (portfolio id, client order id) also looks up the orders placed before
-        with those ids, in the same round trip.
+        The positions and prior orders come from the statement's snapshot, taken before any
+        wait for a portfolio lock; they are current because the only writers of a symbol's
+        positions and orders are the engine's commands on that symbol, which its venue lock
+        already serializes (one active engine). `client_orders` (portfolio id, client order
+        id) looks up the orders placed before with those ids, in the same round trip; a twin
+        on another symbol committing meanwhile is caught by the unique key instead.
         """
         rows = await self.connection.fetch(
             f"SELECT {_LOCKED_COLUMNS}, (SELECT jsonb_object_agg(o.portfolio_id::text || ' '"
@@ -387,16 +493,22 @@ class TenantTrading:
             filters.get("start"), filters.get("end"), limit)
         return [_trade(r) for r in rows]
 
-    async def positions(self, portfolio_id: str, symbols: Sequence[str] | None = None, *,
-                        lock: bool = False) -> dict[str, Position]:
-        """Return a portfolio's positions (all, or of `symbols`), optionally locked."""
+    async def positions(self, portfolio_id: str,
+                        symbols: Sequence[str] | None = None) -> dict[str, Position]:
+        """Return a portfolio's positions (all, or of `symbols`)."""
         rows = await self.connection.fetch(
             "SELECT symbol, quantity, cost_basis, realized_pnl, open_time, update_time"
             " FROM positions WHERE portfolio_id = $1"
-            " AND ($2::text[] IS NULL OR symbol = ANY($2)) ORDER BY symbol"
-            + (" FOR UPDATE" if lock else ""),
+            " AND ($2::text[] IS NULL OR symbol = ANY($2)) ORDER BY symbol",
             uuid.UUID(portfolio_id), list(symbols) if symbols is not None else None)
         return {r["symbol"]: position_from_row(r) for r in rows}
+
+    async def write_effects(self, effects: CommandEffects) -> None:
+        """Write every row a command changed, in one statement."""
+        tables = effects.tables()
+        if tables:
+            await self.connection.execute(_statement(tuple(tables)),
+                                          *(_json(rows) for rows in tables.values()))
 
     # Outbox and idempotency
 

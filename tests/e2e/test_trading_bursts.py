@@ -124,3 +124,4 @@ async def test_twin_replace_and_cancel_requests_act_once_and_get_one_answer(
     events = (await carol.get(f"{url}/events")).json()["orderEvents"]
     kinds = [e["type"].removeprefix("ORDER_EVENT_TYPE_") for e in events]
     assert kinds.count("REPLACED") == 1 and kinds.count("CANCELED") == 1
+    assert "CANCEL_REJECTED" not in kinds and "REPLACE_REJECTED" not in kinds

@@ -119,3 +119,24 @@ async def test_a_handler_that_leaves_a_request_unanswered_fails_it() -> None:
     batcher: Batcher[str, int, int] = Batcher(forgetful, max_batch=10)
     with pytest.raises(RuntimeError, match="unanswered"):
         await batcher.submit("a", 1)
+
+
+async def test_a_failed_batch_is_retried_one_by_one_so_only_the_culprit_fails() -> None:
+    calls: list[list[int]] = []
+
+    async def poisoned(key: str, batch: list[Pending[int, int]]) -> list[Pending[int, int]]:
+        calls.append([p.payload for p in batch])
+        if any(p.payload == 13 for p in batch):
+            raise ValueError("13 breaks the transaction")
+        for pending in batch:
+            pending.answer(pending.payload)
+        return []
+
+    batcher: Batcher[str, int, int] = Batcher(poisoned, max_batch=10)
+    first = asyncio.create_task(batcher.submit("a", 1))
+    await asyncio.sleep(0)
+    rest = [asyncio.create_task(batcher.submit("a", n)) for n in (12, 13, 14)]
+    results = await asyncio.gather(first, *rest, return_exceptions=True)
+    assert results[:2] == [1, 12] and results[3] == 14
+    assert isinstance(results[2], ValueError)
+    assert calls == [[1], [12, 13, 14], [12], [13], [14]]

@@ -508,6 +508,24 @@ def test_a_replace_cannot_go_down_to_the_filled_quantity() -> None:
     assert resting.remaining == 1 and resting.id in paper.book
 
 
+@pytest.mark.parametrize("limit", [None, "98"])
+def test_a_stop_triggered_by_a_quote_names_the_resting_orders_it_will_trade_with(
+        limit: str | None) -> None:
+    # A resting buy of another portfolio at 99 ranks with the market's bid: a stop-market
+    # (or stop-limit at 98) sell triggered at 99 fills against it, so the dry run must say so.
+    paper = venue(quote("100", "101", last="100.5"))
+    paper.submit(order(BUY, 5, "99", portfolio="b"))
+    paper.submit(order(BUY, 5, "98.5", portfolio="c"))
+    stop = order(SELL, 2, limit, kind=STOP_LIMIT if limit else STOP, stop="99.5",
+                 portfolio="a")
+    paper.submit(stop)
+    falling = quote("99", "99.5", last="99", sequence=2)
+    touched = paper.portfolios_touched_by_quote(falling)
+    fills = paper.on_quote(falling)
+    assert {f.order.portfolio_id for f in fills} <= touched
+    assert {"a", "b", "c"} <= touched  # c too: other stops could take b's liquidity first
+
+
 def test_working_lists_a_portfolios_open_orders_on_the_venue() -> None:
     paper = venue(quote("98", "102"))
     resting = order(BUY, 5, "99", portfolio="a")

@@ -14,7 +14,7 @@ from tradesage.trading.v1 import trading_errors_pb2
 SERVICE = Path(__file__).parents[2] / "services" / "trading"
 PREFIX = "TRADING_ERROR_REASON_"
 # Reasons trading sends through shared runtime code rather than a literal of its own.
-FROM_RUNTIME = {"PLAN_LIMIT_EXCEEDED"}
+FROM_RUNTIME = {"PLAN_LIMIT_EXCEEDED", "STORE_UNAVAILABLE"}
 # Declared for what the service does not do yet.
 NOT_SENT_YET = {"MARKET_CLOSED"}
 

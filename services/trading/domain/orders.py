@@ -7,6 +7,7 @@ CANCELED | EXPIRED. Closed statuses never change again. Every status change goes
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -91,6 +92,10 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 
 
+# Orders a command's events across its orders (a batch touches many) in the order they happened.
+_EVENT_SEQUENCE = itertools.count()
+
+
 class RecordedEvent(NamedTuple):
     """An event of an order, with the figures of the order right after it.
 
@@ -104,6 +109,7 @@ class RecordedEvent(NamedTuple):
     quantity: Decimal
     filled_quantity: Decimal
     filled_notional: Decimal
+    sequence: int  # across all orders: the order events happened in
 
 
 class IllegalTransition(Exception):
@@ -192,7 +198,7 @@ class Order:
         """Note an event of this command with the order's state right after it."""
         self.pending_events.append(RecordedEvent(
             event, reason, self.status, self.quantity, self.filled_quantity,
-            self.filled_notional))
+            self.filled_notional, next(_EVENT_SEQUENCE)))
 
     def accept(self) -> None:
         """The venue took the order."""

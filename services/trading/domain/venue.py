@@ -195,16 +195,23 @@ class PaperVenue:
         return bool((best_bid is not None and best_bid >= quote.ask)
                     or (best_ask is not None and best_ask <= quote.bid))
 
-    def portfolios_touched(self, order: Order) -> set[str]:
-        """Return the portfolios whose resting orders `order` may trade with (a dry run)."""
+    def portfolios_touched(self, order: Order, quote: MarketQuote | None = None, *,
+                           sweep: bool = False) -> set[str]:
+        """Return the portfolios whose resting orders `order` may trade with (a dry run).
+
+        A stop is judged by `quote` (the venue's quote by default). With `sweep`, every
+        resting order within its price counts, not only as many as its quantity reaches
+        (other orders of the same command may take the best ones first).
+        """
         touched = {order.portfolio_id}
-        if order.is_waiting_for_trigger and not self._triggers(order):
+        if order.is_waiting_for_trigger and not self._triggers(order, quote):
             return touched
         limit = order.limit_price if order.limit_price is not None else order.working_price
         wanted = order.quantity - order.filled_quantity
         for resting in self.book.resting(order.side.opposite):
             assert resting.limit_price is not None
-            if wanted <= 0 or not crosses(order.side, limit, resting.limit_price):
+            if (wanted <= 0 and not sweep) or not crosses(order.side, limit,
+                                                          resting.limit_price):
                 break
             touched.add(resting.portfolio_id)
             wanted -= resting.remaining
@@ -214,9 +221,8 @@ class PaperVenue:
         """Return the portfolios `on_quote(quote)` may change (a dry run)."""
         touched = {o.portfolio_id for o in self._pending}
         for order in self._stops:
-            if self._triggers(order, quote):
-                touched |= self.portfolios_touched(order) if order.limit_price else {
-                    order.portfolio_id}
+            if self._triggers(order, quote):  # it trades against the book once triggered
+                touched |= self.portfolios_touched(order, quote, sweep=True)
         for side in (Side.BUY, Side.SELL):
             for order in self.book.resting(side):
                 assert order.limit_price is not None
