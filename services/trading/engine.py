@@ -248,6 +248,7 @@ class Engine:
             run.mutated = True
             self._track(caller.tenant_id, order)
             _settle(settlement, venue.submit(order))
+        settlement.collect_events()
         return order, rejection
 
     async def preview(self, caller: Identity, portfolio_id: str, ticket: OrderTicket

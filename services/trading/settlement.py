@@ -20,7 +20,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from services.trading.domain.orders import ZERO, EventType, Order, Side
+from services.trading.domain.orders import ZERO, EventType, Order, RecordedEvent, Side
 from services.trading.domain.positions import Position
 from services.trading.domain.risk import FeeSchedule, release_after_fill
 from services.trading.domain.venue import Fill
@@ -68,6 +68,7 @@ class Settlement:
         self._venue_ids: dict[str, str] = {}
         self._orders: dict[str, Order] = {}
         self._new: set[str] = set()
+        self._happened: list[tuple[RecordedEvent, Order]] = []
         # (portfolio, kind, amount, balance after, order, trade), in booking order.
         self._entries: list[tuple[str, str, Decimal, Decimal, str, str | None]] = []
 
@@ -198,11 +199,20 @@ class Settlement:
             outcome.ledger.append(entry)
             effects.ledger.append(dataclasses.asdict(entry))
 
+    def collect_events(self) -> None:
+        """Take the events the orders recorded so far, order by order.
+
+        A batch calls this after each order it places, so the events of one placement (the
+        order's and those of the resting orders it traded with) follow the previous one's.
+        """
+        for order in self._orders.values():
+            self._happened.extend((event, order) for event in order.pending_events)
+            order.pending_events.clear()
+
     def _record_events(self, outcome: Outcome, effects: CommandEffects) -> None:
+        self.collect_events()
         trades = {order_id: iter(fills) for order_id, fills in self._trades.items()}
-        happened = sorted(((event, order) for order in self._orders.values()
-                           for event in order.pending_events), key=lambda pair: pair[0].sequence)
-        for event, order in happened:
+        for event, order in self._happened:
             trade = next(trades[order.id]) if event.type is EventType.FILLED else None
             record = StoredEvent(str(uuid.uuid4()), order.id, event.type, event.reason,
                                  trade.id if trade else None, order_snapshot(order, event),
@@ -212,8 +222,6 @@ class Settlement:
                 "id": record.id, "order_id": order.id, "event_type": event.type.value,
                 "trade_id": record.trade_id, "reason": record.reason,
                 "order_snapshot": record.snapshot, "event_time": self._now})
-        for order in self._orders.values():
-            order.pending_events.clear()
 
     def _touched_portfolios(self) -> set[str]:
         return {p for p, r in self.portfolios.items() if self._cash[p] != r.cash_balance
