@@ -12,12 +12,13 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 
 
-def page_size(requested: int) -> int:
-    """Return the page size to use: the default for 0, capped at the maximum."""
+def page_size(requested: int, *, default: int = DEFAULT_PAGE_SIZE,
+              maximum: int = MAX_PAGE_SIZE) -> int:
+    """Return the page size to use: `default` for 0, capped at `maximum`."""
     if requested < 0:
         raise InvalidArgument("page_size must not be negative", [
             FieldViolation("page_size", "must be zero (default) or positive")])
-    return min(requested or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    return min(requested or default, maximum)
 
 
 def encode_token(cursor: dict[str, str]) -> str:

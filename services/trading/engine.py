@@ -172,8 +172,7 @@ class Engine:
         tenant = caller.tenant_id
         instrument = await self._market.instrument(ticket.symbol)
         check_grid(ticket, instrument)
-        plan, limits = await self._plans.plan_and_limits(tenant)
-        fees, policy = await self._references.fees(plan), await self._references.policy(plan)
+        limits, fees, policy = await self._plan_terms(tenant)
         await self._tenant(tenant)
         await self._market.quote(ticket.symbol)  # asks the market service if none was heard
         return await self._placements.submit((tenant, ticket.symbol), _Placement(
@@ -257,8 +256,7 @@ class Engine:
         tenant = caller.tenant_id
         instrument = await self._market.instrument(ticket.symbol)
         check_grid(ticket, instrument)
-        plan, _ = await self._plans.plan_and_limits(tenant)
-        fees, policy = await self._references.fees(plan), await self._references.policy(plan)
+        _, fees, policy = await self._plan_terms(tenant)
         await self._tenant(tenant)
         quote = await self._market.quote(ticket.symbol)
         order = self._new_order(caller, portfolio_id, ticket, instrument, datetime.now(UTC))
@@ -294,23 +292,8 @@ class Engine:
             if live is None:
                 await self._refuse(caller, order_id, EventType.CANCEL_REJECTED, remember)
             assert live is not None
-            venue = self._venue(tenant, live.symbol)
-            plan, _ = await self._plans.plan_and_limits(tenant)
-            fees = await self._references.fees(plan)
-            async with self._command(tenant, venue) as run:
-                async with tenant_transaction(self._pool, tenant) as connection:
-                    db = TenantTrading(connection)
-                    settlement = await Settlement.lock(db, [live.portfolio_id], fees,
-                                                       live.symbol, datetime.now(UTC))
-                    run.mutated = True
-                    venue.cancel(live, CANCELED_BY_USER)
-                    settlement.touch(live)
-                    settlement.release_closed()
-                    outcome = await settlement.write()
-                    if remember is not None:
-                        await remember(db, live)
-                self._forget_closed(tenant, [live])
-            await self._committed(tenant, outcome)
+            await self._close(tenant, live, lambda venue: venue.cancel(live, CANCELED_BY_USER),
+                              remember)
             return live
 
     async def cancel_all(self, caller: Identity, portfolio_id: str, symbol: str,
@@ -345,8 +328,7 @@ class Engine:
         await self._tenant(tenant)
         order = await self._find(caller, order_id)
         instrument = await self._market.instrument(order.symbol)
-        plan, _ = await self._plans.plan_and_limits(tenant)
-        fees, policy = await self._references.fees(plan), await self._references.policy(plan)
+        _, fees, policy = await self._plan_terms(tenant)
         async with self._locks[tenant, order.symbol]:
             live = self._orders[tenant].get(order_id)
             if live is None:
@@ -391,8 +373,12 @@ class Engine:
 
     async def fees_for(self, tenant: str) -> FeeSchedule:
         """Return the commission schedule of the tenant's plan."""
-        plan, _ = await self._plans.plan_and_limits(tenant)
-        return await self._references.fees(plan)
+        return (await self._plan_terms(tenant))[1]
+
+    async def _plan_terms(self, tenant: str) -> tuple[Limits, FeeSchedule, RiskPolicy]:
+        """Return the tenant's plan limits, commission schedule and risk policy (cached)."""
+        plan, limits = await self._plans.plan_and_limits(tenant)
+        return limits, await self._references.fees(plan), await self._references.policy(plan)
 
     # Market-driven work
 
@@ -414,8 +400,7 @@ class Engine:
                     if quote is not None:
                         venue.set_quote(quote)
                     return
-                plan, _ = await self._plans.plan_and_limits(tenant)
-                fees = await self._references.fees(plan)
+                fees = await self.fees_for(tenant)
                 async with self._command(tenant, venue) as run:
                     async with tenant_transaction(self._pool, tenant) as connection:
                         db = TenantTrading(connection)
@@ -466,23 +451,28 @@ class Engine:
 
     async def _expire(self, tenant: str, order: Order) -> None:
         async with self._locks[tenant, order.symbol]:
-            if not order.status.is_open:
-                return
-            venue = self._venue(tenant, order.symbol)
-            plan, _ = await self._plans.plan_and_limits(tenant)
-            fees = await self._references.fees(plan)
-            async with self._command(tenant, venue) as run:
-                async with tenant_transaction(self._pool, tenant) as connection:
-                    db = TenantTrading(connection)
-                    settlement = await Settlement.lock(db, [order.portfolio_id], fees,
-                                                       order.symbol, datetime.now(UTC))
-                    run.mutated = True
-                    venue.expire(order)
-                    settlement.touch(order)
-                    settlement.release_closed()
-                    outcome = await settlement.write()
-                self._forget_closed(tenant, [order])
-            await self._committed(tenant, outcome)
+            if order.status.is_open:
+                await self._close(tenant, order, lambda venue: venue.expire(order))
+
+    async def _close(self, tenant: str, order: Order, close: Callable[[PaperVenue], None],
+                     remember: Remember | None = None) -> None:
+        """Take an open order off its venue (cancel, expire) as one command; lock held."""
+        venue = self._venue(tenant, order.symbol)
+        fees = await self.fees_for(tenant)
+        async with self._command(tenant, venue) as run:
+            async with tenant_transaction(self._pool, tenant) as connection:
+                db = TenantTrading(connection)
+                settlement = await Settlement.lock(db, [order.portfolio_id], fees, order.symbol,
+                                                   datetime.now(UTC))
+                run.mutated = True
+                close(venue)
+                settlement.touch(order)
+                settlement.release_closed()
+                outcome = await settlement.write()
+                if remember is not None:
+                    await remember(db, order)
+            self._forget_closed(tenant, [order])
+        await self._committed(tenant, outcome)
 
     # Loading
 

@@ -8,7 +8,6 @@ the market service's catalogue RPC, refreshed when an unknown symbol is asked fo
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -17,13 +16,13 @@ from decimal import Decimal
 
 import grpc
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 from tradesage.market.v1 import market_resources_pb2 as market_pb
 from tradesage.market.v1 import market_service_pb2 as market_api
 from tradesage.market.v1 import market_service_pb2_grpc as market_grpc
 
 from services.runtime.errors import FieldViolation, InvalidArgument
 from services.runtime.peers import Peers, call_metadata, peer_error
+from services.runtime.pubsub import follow_pattern
 from services.trading.domain.instruments import Instrument
 from services.trading.domain.venue import MarketQuote
 
@@ -104,24 +103,9 @@ class MarketFeed:
 
     async def run(self) -> None:
         """Listen to the quote channels until cancelled, reconnecting after Redis failures."""
-        while True:
-            try:
-                await self._listen()
-            except RedisError as error:
-                log.warning("quote channel lost; reconnecting", extra={"error": str(error)})
-                await asyncio.sleep(0.5)
+        await follow_pattern(self._redis, QUOTE_PATTERN, self._take)
 
-    async def _listen(self) -> None:
-        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-        try:
-            await pubsub.psubscribe(QUOTE_PATTERN)
-            async for message in pubsub.listen():
-                if message.get("type") == "pmessage":
-                    self._take(message["data"])
-        finally:
-            await pubsub.aclose()
-
-    def _take(self, raw: str) -> None:
+    async def _take(self, raw: str) -> None:
         try:
             quote = quote_from_json(raw)
         except (ValueError, KeyError, TypeError, ArithmeticError) as error:

@@ -119,7 +119,7 @@ class OrderRpcs:
     async def ListOrders(self, request: api.ListOrdersRequest,
                          context: grpc.aio.ServicerContext) -> api.ListOrdersResponse:
         caller = require_identity()
-        size = min(page_size(request.page_size), 1000)
+        size = page_size(request.page_size)
         cursor = decode_token(request.page_token)
         statuses = [s for s in (status_from_proto(v) for v in request.statuses) if s]
         if request.open_only:
@@ -197,7 +197,7 @@ class OrderRpcs:
                               context: grpc.aio.ServicerContext) -> api.ListOrderEventsResponse:
         caller = require_identity()
         order_id = parse_order(request.parent, "parent")
-        size = min(page_size(request.page_size or 100), 1000)
+        size = page_size(request.page_size, default=100)
         cursor = decode_token(request.page_token)
         async with tenant_transaction(self._order_pool, caller.tenant_id) as connection:
             db = TenantTrading(connection)
@@ -221,7 +221,7 @@ class OrderRpcs:
     async def ListTrades(self, request: api.ListTradesRequest,
                          context: grpc.aio.ServicerContext) -> api.ListTradesResponse:
         caller = require_identity()
-        size = min(page_size(request.page_size), 1000)
+        size = page_size(request.page_size)
         cursor = decode_token(request.page_token)
         filters = {
             "portfolio": parse_portfolio(request.portfolio, "portfolio")

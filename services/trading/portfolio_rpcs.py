@@ -96,7 +96,7 @@ class PortfolioRpcs:
     async def ListPortfolios(self, request: api.ListPortfoliosRequest,
                              context: grpc.aio.ServicerContext) -> api.ListPortfoliosResponse:
         caller = require_identity()
-        size = min(page_size(request.page_size), 100)
+        size = page_size(request.page_size, maximum=100)
         cursor = decode_token(request.page_token)
         after = (datetime.fromisoformat(cursor["t"]), cursor["id"]) if cursor else None
         async with tenant_transaction(self._pool, caller.tenant_id) as connection:
@@ -241,7 +241,7 @@ class PortfolioRpcs:
                                 ) -> api.ListLedgerEntriesResponse:
         caller = require_identity()
         portfolio_id = parse_portfolio(request.parent, "parent")
-        size = min(page_size(request.page_size), 1000)
+        size = page_size(request.page_size)
         cursor = decode_token(request.page_token)
         types = [t for t in (ledger_type_from_proto(v) for v in request.types) if t]
         async with tenant_transaction(self._pool, caller.tenant_id) as connection:
@@ -260,7 +260,7 @@ class PortfolioRpcs:
                             context: grpc.aio.ServicerContext) -> api.ListPositionsResponse:
         caller = require_identity()
         portfolio_id = parse_portfolio(request.parent, "parent")
-        size = min(page_size(request.page_size or 100), 1000)
+        size = page_size(request.page_size, default=100)
         cursor = decode_token(request.page_token)
         async with tenant_transaction(self._pool, caller.tenant_id) as connection:
             db = TenantTrading(connection)

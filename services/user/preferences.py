@@ -26,6 +26,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from services.runtime.errors import FieldViolation, InvalidArgument
+from services.runtime.pubsub import follow_pattern
 from services.runtime.tenancy import tenant_transaction
 from services.user.activities import insert_activity
 from services.user.domain.activity import activity_from_event
@@ -276,27 +277,12 @@ class PreferenceHub:
 
     async def run(self) -> None:
         """Listen to every user's channel until cancelled, reconnecting after failures."""
-        while True:
-            try:
-                await self._listen()
-            except RedisError as error:
-                log.warning("preference channel lost; reconnecting", extra={"error": str(error)})
-            self._listening.clear()
-            await asyncio.sleep(0.5)
+        # Feeds wait for the server's confirmation: from then on nothing published is missed.
+        await follow_pattern(self._redis, f"{CHANNEL_PREFIX}*", self._take,
+                             subscribed=self._listening.set, lost=self._listening.clear)
 
-    async def _listen(self) -> None:
-        pubsub = self._redis.pubsub()
+    async def _take(self, raw: str) -> None:
         try:
-            await pubsub.psubscribe(f"{CHANNEL_PREFIX}*")
-            async for message in pubsub.listen():
-                if message.get("type") == "psubscribe":
-                    self._listening.set()  # the server confirmed: nothing published is missed
-                if message.get("type") != "pmessage":
-                    continue
-                try:
-                    self.dispatch(change_from_json(message["data"]))
-                except (ValueError, KeyError, TypeError) as error:
-                    log.warning("unreadable preference change skipped",
-                                extra={"error": str(error)})
-        finally:
-            await pubsub.aclose()
+            self.dispatch(change_from_json(raw))
+        except (ValueError, KeyError, TypeError) as error:
+            log.warning("unreadable preference change skipped", extra={"error": str(error)})

@@ -10,15 +10,14 @@ each event id once. Pub/sub is not durable: notices sent while no replica listen
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import uuid
 from datetime import UTC, datetime
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
+from services.runtime.pubsub import follow_pattern
 from services.user.domain.events import DomainEvent, new_event
 from services.user.event_streams import publish_event
 
@@ -59,22 +58,9 @@ class SessionBridge:
 
     async def run(self) -> None:
         """Bridge until cancelled, reconnecting after Redis failures."""
-        while True:
-            try:
-                await self._listen()
-            except RedisError as error:
-                log.warning("session notices lost; reconnecting", extra={"error": str(error)})
-            await asyncio.sleep(0.5)
+        await follow_pattern(self._redis, CHANNEL_PATTERN, self._bridge)
 
-    async def _listen(self) -> None:
-        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-        try:
-            await pubsub.psubscribe(CHANNEL_PATTERN)
-            async for message in pubsub.listen():
-                if message.get("type") != "pmessage":
-                    continue
-                event = event_of_notice(message["data"])
-                if event is not None:
-                    await publish_event(self._redis, event)
-        finally:
-            await pubsub.aclose()
+    async def _bridge(self, notice: str) -> None:
+        event = event_of_notice(notice)
+        if event is not None:
+            await publish_event(self._redis, event)

@@ -50,3 +50,22 @@ async def trader(edge: httpx.AsyncClient, mesh: Mesh, plan: str = "TENANT_PLAN_P
     client = httpx.AsyncClient(base_url=mesh.edge_url, timeout=15.0, headers=user.headers)
     client.user = user  # type: ignore[attr-defined]
     return client
+
+
+@pytest.fixture(scope="module")
+async def alice(trading_edge: httpx.AsyncClient, trading_mesh: Mesh
+                ) -> AsyncIterator[httpx.AsyncClient]:
+    """A trader of a new tenant (one per test module)."""
+    client = await trader(trading_edge, trading_mesh)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture(scope="module")
+async def bob(trading_edge: httpx.AsyncClient, trading_mesh: Mesh, alice: httpx.AsyncClient
+              ) -> AsyncIterator[httpx.AsyncClient]:
+    """A colleague of alice: the same tenant, another user, whose orders can match hers."""
+    client = await trader(trading_edge, trading_mesh,
+                          tenant_id=alice.user.tenant_id)  # type: ignore[attr-defined]
+    yield client
+    await client.aclose()

@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import httpx
 import pytest
 
-from mesh.supervisor import Mesh
-from tests.e2e.conftest import trader
 from tests.support.trading import Feed, order_until, place, placed, portfolio, quoted
 
 pytestmark = pytest.mark.timeout(180)
-
-
-@pytest.fixture(scope="module")
-async def alice(trading_edge: httpx.AsyncClient, trading_mesh: Mesh
-                ) -> AsyncIterator[httpx.AsyncClient]:
-    client = await trader(trading_edge, trading_mesh)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture(scope="module")
-async def bob(trading_edge: httpx.AsyncClient, trading_mesh: Mesh, alice: httpx.AsyncClient
-              ) -> AsyncIterator[httpx.AsyncClient]:
-    """A second trader in alice's tenant, whose orders can match hers."""
-    client = await trader(trading_edge, trading_mesh,
-                          tenant_id=alice.user.tenant_id)  # type: ignore[attr-defined]
-    yield client
-    await client.aclose()
 
 
 async def test_market_buy_fills_at_the_ask_and_books_cash_fee_and_position(

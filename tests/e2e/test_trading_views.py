@@ -24,24 +24,6 @@ pytestmark = pytest.mark.timeout(180)
 # --- fixtures --------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-async def alice(trading_edge: httpx.AsyncClient, trading_mesh: Mesh
-                ) -> AsyncIterator[httpx.AsyncClient]:
-    client = await trader(trading_edge, trading_mesh)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture(scope="module")
-async def bob(trading_edge: httpx.AsyncClient, trading_mesh: Mesh, alice: httpx.AsyncClient
-              ) -> AsyncIterator[httpx.AsyncClient]:
-    """A colleague of alice: the same tenant, another user."""
-    client = await trader(trading_edge, trading_mesh,
-                          tenant_id=alice.user.tenant_id)  # type: ignore[attr-defined]
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture(scope="module")
 async def carol(trading_edge: httpx.AsyncClient, trading_mesh: Mesh
                 ) -> AsyncIterator[httpx.AsyncClient]:
     """A trader of another tenant."""

@@ -103,3 +103,9 @@ def test_uuid_or_none_canonicalises_a_uuid():
                                    "6f9619ff-8b86-d011-b42d-00c04fc964ffx"])
 def test_uuid_or_none_rejects_non_uuids(value):
     assert names.uuid_or_none(value) is None
+
+
+def test_page_size_takes_a_default_and_maximum_of_its_own():
+    assert pagination.page_size(0, default=100) == 100
+    assert pagination.page_size(150, maximum=100) == 100
+    assert pagination.page_size(30, default=100, maximum=100) == 30

@@ -15,7 +15,7 @@ MAX_PAGE_SIZE = 100
 
 def page_size(requested: int) -> int:
     """Return the page size to serve: the default for 0, capped at MAX_PAGE_SIZE."""
-    return min(pagination.page_size(requested), MAX_PAGE_SIZE)
+    return pagination.page_size(requested, maximum=MAX_PAGE_SIZE)
 
 
 def page_after(entries: Iterable[IndexEntry], after: IndexEntry | None,
